@@ -1,0 +1,45 @@
+// Config entry point: compose experiments/ with overrides, resolve ${...}, check the keys every
+// run needs, and name the run (a hash of the resolved config). Nothing here trains or stores.
+import { createHash } from 'node:crypto';
+import { TASKS } from '../tasks/index.js';
+import { OPTIMIZERS } from '../train/optimizers.js';
+import { BACKENDS } from '../train/backend.js';
+import { compose, type Composed } from './compose.js';
+import { interpolate } from './interpolate.js';
+import { validate, type Config } from './schema.js';
+import { canonicalJson, type Tree } from './tree.js';
+
+export type { Config } from './schema.js';
+
+export interface ResolvedConfig {
+  config: Config;
+  choices: Composed['choices'];
+  /** The experiment preset's own sweep, if any (used by `irnn sweep`). */
+  sweep: Composed['sweep'];
+  overrides: string[];
+}
+
+/** Keys that change how a run is shown, never what it computes: left out of the run's hash. */
+const COSMETIC = ['train.log_every'];
+
+export function composeConfig(opts: { overrides: string[]; root?: string }): ResolvedConfig {
+  const composed = compose(opts);
+  const tree = interpolate(composed.tree);
+  const config = validate(tree, {
+    tasks: Object.keys(TASKS),
+    optimizers: Object.keys(OPTIMIZERS),
+    backends: BACKENDS,
+  });
+  return { config, choices: composed.choices, sweep: composed.sweep, overrides: opts.overrides };
+}
+
+/** The run identity: sha256 of the resolved config (which includes the seed), cosmetic keys removed. */
+export function configHash(config: Config): string {
+  const copy = structuredClone(config) as unknown as Tree;
+  for (const key of COSMETIC) {
+    const [a, b] = key.split('.') as [string, string];
+    const section = copy[a] as Tree | undefined;
+    if (section) delete section[b];
+  }
+  return createHash('sha256').update(canonicalJson(copy)).digest('hex').slice(0, 16);
+}

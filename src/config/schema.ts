@@ -1,0 +1,104 @@
+// Semantic checks of a resolved config, run before any data is loaded or any step trained:
+// types and ranges of the keys every run reads. Task-specific keys are checked by their task.
+import { UserError } from '../util/errors.js';
+import type { Value } from './overrides.js';
+import { getPath, type Tree } from './tree.js';
+
+export interface Config {
+  seed: number;
+  backend: string;
+  train: { batch_size: number; steps: number; eval_every: number; log_every: number; target: number | null; [k: string]: Value };
+  task: { name: string; [k: string]: Value };
+  model: {
+    name: string;
+    cell: string;
+    init: string;
+    hidden: number;
+    layers: number;
+    bidirectional: boolean;
+    engine: string;
+    identity_scale?: number;
+    input_std?: number;
+    recurrent_std?: number;
+    forget_bias?: number;
+    [k: string]: Value | undefined;
+  };
+  optimizer: { name: string; lr: number; clip: number | null; [k: string]: Value };
+  [k: string]: Value;
+}
+
+type Rule = 'int>=0' | 'int>0' | 'number' | 'number>0' | 'number>=0' | 'boolean' | 'string' | readonly string[];
+
+function fail(key: string, want: string, v: unknown): never {
+  const shown = typeof v === 'string' ? `'${v}'` : JSON.stringify(v);
+  throw new UserError(`${key}: expected ${want}, got ${shown}`);
+}
+
+/** Checks one key against a rule; `optional` keys may be absent, `nullable` ones may be null. */
+export function need(tree: Tree, key: string, rule: Rule, o: { optional?: boolean; nullable?: boolean } = {}): void {
+  const { exists, value: v } = getPath(tree, key);
+  if (!exists) {
+    if (o.optional) return;
+    throw new UserError(`${key}: missing (every run needs it)`);
+  }
+  if (v === null && o.nullable) return;
+  if (Array.isArray(rule)) {
+    if (typeof v !== 'string' || !rule.includes(v)) fail(key, `one of ${rule.join(', ')}`, v);
+    return;
+  }
+  switch (rule) {
+    case 'int>=0':
+      if (!Number.isInteger(v) || (v as number) < 0) fail(key, 'a whole number >= 0', v);
+      return;
+    case 'int>0':
+      if (!Number.isInteger(v) || (v as number) <= 0) fail(key, 'a whole number > 0', v);
+      return;
+    case 'number':
+      if (typeof v !== 'number' || !Number.isFinite(v)) fail(key, 'a number', v);
+      return;
+    case 'number>0':
+      if (typeof v !== 'number' || !(v > 0)) fail(key, 'a number > 0', v);
+      return;
+    case 'number>=0':
+      if (typeof v !== 'number' || !(v >= 0)) fail(key, 'a number >= 0', v);
+      return;
+    case 'boolean':
+      if (typeof v !== 'boolean') fail(key, 'true or false', v);
+      return;
+    case 'string':
+      if (typeof v !== 'string' || v === '') fail(key, 'a name', v);
+      return;
+  }
+}
+
+export const CELLS = ['rnn_relu', 'rnn_tanh', 'lstm', 'gru'] as const;
+export const INITS = ['identity', 'gaussian'] as const;
+export const ENGINES = ['auto', 'fused', 'unrolled'] as const;
+
+/** Checks the keys shared by every run and narrows the tree to a Config. */
+export function validate(tree: Tree, known: { tasks: string[]; optimizers: string[]; backends: readonly string[] }): Config {
+  need(tree, 'seed', 'int>=0');
+  need(tree, 'backend', known.backends);
+  need(tree, 'train.batch_size', 'int>0');
+  need(tree, 'train.steps', 'int>=0');
+  need(tree, 'train.eval_every', 'int>0');
+  need(tree, 'train.log_every', 'int>0');
+  need(tree, 'train.target', 'number', { nullable: true });
+  need(tree, 'task.name', known.tasks);
+  need(tree, 'model.cell', CELLS);
+  need(tree, 'model.init', INITS);
+  need(tree, 'model.hidden', 'int>0');
+  need(tree, 'model.layers', 'int>0');
+  need(tree, 'model.bidirectional', 'boolean');
+  need(tree, 'model.engine', ENGINES);
+  need(tree, 'model.input_std', 'number>=0');
+  need(tree, 'model.identity_scale', 'number', { optional: true });
+  need(tree, 'model.recurrent_std', 'number>=0', { optional: true });
+  need(tree, 'model.forget_bias', 'number', { optional: true });
+  if (getPath(tree, 'model.init').value === 'identity') need(tree, 'model.identity_scale', 'number');
+  if (getPath(tree, 'model.init').value === 'gaussian') need(tree, 'model.recurrent_std', 'number>=0');
+  need(tree, 'optimizer.name', known.optimizers);
+  need(tree, 'optimizer.lr', 'number>=0');
+  need(tree, 'optimizer.clip', 'number>0', { nullable: true });
+  return tree as unknown as Config;
+}

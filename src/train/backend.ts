@@ -1,0 +1,60 @@
+// Chooses and initialises the tfjs backend. `auto` prefers a native TensorFlow binding when one
+// is installed (@tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node), else WebAssembly.
+// The native packages are optional: they are looked up at run time, never required.
+import * as tf from '@tensorflow/tfjs';
+import { createRequire } from 'node:module';
+import { UserError } from '../util/errors.js';
+
+export type BackendName = 'auto' | 'wasm' | 'cpu' | 'tensorflow';
+export const BACKENDS: readonly BackendName[] = ['auto', 'wasm', 'cpu', 'tensorflow'];
+
+const NATIVE = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+const require = createRequire(import.meta.url);
+
+/** The first native TensorFlow binding that resolves, or null. */
+export function findNativeBinding(): string | null {
+  for (const name of NATIVE) {
+    try {
+      require.resolve(name);
+      return name;
+    } catch {
+      // not installed: try the next one
+    }
+  }
+  return null;
+}
+
+let wasmLoaded = false;
+
+/** Sets the tfjs backend and returns the name of the one in use (e.g. "wasm", "tensorflow"). */
+export async function initBackend(wanted: BackendName = 'auto'): Promise<string> {
+  if (!BACKENDS.includes(wanted)) {
+    throw new UserError(`backend: unknown backend '${wanted}'; valid: ${BACKENDS.join(', ')}`);
+  }
+  if (wanted === 'tensorflow' || wanted === 'auto') {
+    const native = findNativeBinding();
+    if (native) {
+      // The binding registers the 'tensorflow' backend when it is imported.
+      await import(native);
+      await tf.setBackend('tensorflow');
+      await tf.ready();
+      return tf.getBackend();
+    }
+    if (wanted === 'tensorflow') {
+      throw new UserError(
+        "backend=tensorflow needs @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu (npm install it on a machine with internet access); use backend=wasm or backend=cpu",
+      );
+    }
+  }
+  const name = wanted === 'cpu' ? 'cpu' : 'wasm';
+  if (name === 'wasm' && !wasmLoaded) {
+    await import('@tensorflow/tfjs-backend-wasm');
+    wasmLoaded = true;
+  }
+  if (tf.getBackend() !== name) {
+    const ok = await tf.setBackend(name);
+    if (!ok) throw new UserError(`backend: could not initialise the ${name} backend`);
+  }
+  await tf.ready();
+  return tf.getBackend();
+}

@@ -1,0 +1,34 @@
+// The optimizer registry (`optimizer.name`) and global-norm gradient clipping.
+// Optimizers are plain tfjs ones; clipping scales all gradients by one factor when their joint
+// L2 norm exceeds `optimizer.clip` (Pascanu et al. 2013), as the paper does.
+import * as tf from '@tensorflow/tfjs';
+import type { Config } from '../config/schema.js';
+
+type OptCfg = Config['optimizer'];
+const num = (cfg: OptCfg, key: string, fallback: number): number =>
+  typeof cfg[key] === 'number' ? (cfg[key] as number) : fallback;
+
+export const OPTIMIZERS = {
+  sgd: (c: OptCfg) => (num(c, 'momentum', 0) > 0 ? tf.train.momentum(c.lr, num(c, 'momentum', 0)) : tf.train.sgd(c.lr)),
+  rmsprop: (c: OptCfg) => tf.train.rmsprop(c.lr, num(c, 'decay', 0.9), num(c, 'momentum', 0), num(c, 'epsilon', 1e-6)),
+  adam: (c: OptCfg) => tf.train.adam(c.lr, num(c, 'beta1', 0.9), num(c, 'beta2', 0.999), num(c, 'epsilon', 1e-8)),
+} satisfies Record<string, (cfg: OptCfg) => tf.Optimizer>;
+
+/** Scales gradients to a global L2 norm of at most `clip`; returns new tensors and the norm
+ *  before clipping (a scalar the caller disposes with the rest). */
+export function clipByGlobalNorm(
+  grads: tf.NamedTensorMap,
+  clip: number | null,
+): { grads: tf.NamedTensorMap; norm: tf.Scalar } {
+  return tf.tidy(() => {
+    const names = Object.keys(grads);
+    const sq = names.map((n) => tf.sum(tf.square(grads[n]!)));
+    const norm = tf.sqrt(tf.addN(sq)) as tf.Scalar;
+    if (clip === null) {
+      return { grads: Object.fromEntries(names.map((n) => [n, tf.clone(grads[n]!)])), norm };
+    }
+    // factor = clip / max(norm, clip): 1 when within bounds
+    const factor = tf.div(clip, tf.maximum(norm, clip));
+    return { grads: Object.fromEntries(names.map((n) => [n, tf.mul(grads[n]!, factor)])), norm };
+  });
+}
