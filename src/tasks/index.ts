@@ -1,9 +1,12 @@
 // The task registry: config name (`task.name`) -> factory. Unknown names fail with the list.
 import type { TaskFactory } from './task.js';
 import { addingTask } from './adding.js';
+import { permutedMnistTask, pixelMnistTask } from './pixel-mnist.js';
 
 export const TASKS = {
   adding: addingTask,
+  pixel_mnist: pixelMnistTask,
+  permuted_mnist: permutedMnistTask,
 } satisfies Record<string, TaskFactory>;
 
 export type TaskName = keyof typeof TASKS;
