@@ -1,0 +1,174 @@
+// Language modelling as a Task (paper section 4.4): next-token prediction over words or characters
+// with truncated BPTT. Corpora and tokenisation live in src/data; this file batches and scores.
+// It does not hold hidden state: the trainer carries it between calls (carryState / carry).
+//
+// Worked example: a training split of N = 1000 ids with train.batch_size = 4 is cut into 4
+// streams of L = 250 ids (stream b = ids b*250 .. b*250+249). With bptt = 35 the first call to
+// trainBatch gives x[b, t] = id b*250+t and y[b, t] = id b*250+t+1 for t = 0..34, both [4, 35];
+// the second call starts at t = 35, exactly where the first ended, so the hidden state the trainer
+// carries over belongs to the text that follows. After floor(249/35) = 7 windows it wraps to t = 0.
+// Evaluation cuts a whole split the same way (task.eval_batch_size streams) and walks it window
+// by window; the loss is the mean cross-entropy in nats over every predicted id.
+import { need } from '../config/schema.js';
+import type { Tree } from '../config/tree.js';
+import { tokenizeCorpus, LEVELS, type Level } from '../data/tokenize.js';
+import { CORPORA } from '../data/corpus.js';
+import { UserError } from '../util/errors.js';
+import type { Batch, Predict, Split, Task, TaskFactory } from './task.js';
+
+/** One contiguous window of `streams` parallel rows: x = ids at start..start+T-1 of each row,
+ *  y = the ids one step later. Row b begins at id b * rowLen of `ids`. */
+export function streamWindow(o: { ids: Int32Array; streams: number; rowLen: number; start: number; T: number }): Batch {
+  const { ids, streams, rowLen, start, T } = o;
+  const x = new Int32Array(streams * T); // [B, T]
+  const y = new Int32Array(streams * T); // [B, T]
+  for (let b = 0; b < streams; b++) {
+    const from = b * rowLen + start;
+    x.set(ids.subarray(from, from + T), b * T);
+    y.set(ids.subarray(from + 1, from + 1 + T), b * T);
+  }
+  return { batchSize: streams, seqLen: T, x, y };
+}
+
+/** Consecutive bptt-long windows of `streams` rows that cut the training ids, wrapping at the end.
+ *  A row of L ids gives floor((L-1)/bptt) windows per pass; its last few ids wait for the next pass. */
+export function trainStreams(ids: Int32Array, streams: number, bptt: number): () => Batch {
+  const rowLen = Math.floor(ids.length / streams);
+  if (rowLen < bptt + 1) {
+    throw new UserError(
+      `task: the training split has ${ids.length} tokens, too few for train.batch_size=${streams} streams of task.bptt+1=${bptt + 1} tokens`,
+    );
+  }
+  let start = 0;
+  return () => {
+    const batch = streamWindow({ ids, streams, rowLen, start, T: bptt });
+    start += bptt;
+    if (start + bptt + 1 > rowLen) start = 0;
+    return batch;
+  };
+}
+
+/** How a split is scored: `streams` rows of `rowLen` predicted ids each. Row b predicts ids
+ *  b*rowLen+1 .. b*rowLen+rowLen, so every id from 1 to streams*rowLen is predicted exactly once. */
+export interface EvalPlan {
+  ids: Int32Array;
+  streams: number;
+  rowLen: number;
+  bptt: number;
+}
+
+/** The first `maxTokens`+1 ids of a split (null = all), cut into at most `streams` rows. */
+export function evalPlan(o: { ids: Int32Array; streams: number; bptt: number; maxTokens: number | null }): EvalPlan {
+  const ids = o.maxTokens === null ? o.ids : o.ids.subarray(0, o.maxTokens + 1);
+  const streams = Math.min(o.streams, ids.length - 1);
+  if (streams < 1) throw new UserError(`task: an evaluation split has ${ids.length} token(s); it needs at least 2`);
+  return { ids, streams, rowLen: Math.floor((ids.length - 1) / streams), bptt: o.bptt };
+}
+
+/** Summed cross-entropy over a plan, window by window with the state carried: the first window
+ *  starts from a zero state (carry: false), every later one from the state the previous ended in. */
+export function scoreStreams(plan: EvalPlan, predict: Predict): { lossSum: number; count: number } {
+  let lossSum = 0;
+  let count = 0;
+  for (let start = 0; start < plan.rowLen; start += plan.bptt) {
+    const T = Math.min(plan.bptt, plan.rowLen - start);
+    const r = predict(streamWindow({ ids: plan.ids, streams: plan.streams, rowLen: plan.rowLen, start, T }), {
+      carry: start > 0,
+    });
+    lossSum += r.lossSum;
+    count += r.count;
+  }
+  return { lossSum, count };
+}
+
+/** Mean cross-entropy (nats) of a unigram model fitted on the training ids (add-one smoothing),
+ *  over the ids a plan predicts: the score any model that reads its input should beat. */
+export function unigramLoss(train: Int32Array, vocab: number, plan: EvalPlan): number {
+  const counts = new Float64Array(vocab);
+  for (const id of train) counts[id]! += 1;
+  const total = train.length + vocab;
+  let sum = 0;
+  for (let b = 0; b < plan.streams; b++) {
+    for (let t = 1; t <= plan.rowLen; t++) sum -= Math.log((counts[plan.ids[b * plan.rowLen + t]!]! + 1) / total);
+  }
+  return sum / (plan.streams * plan.rowLen);
+}
+
+/** Metric names and the transform from mean nats: perplexity for words, bits per character. */
+const SCORES: Record<Level, { metric: string; fromNats: (nats: number) => number }> = {
+  word: { metric: 'ppl', fromNats: (nats) => Math.exp(nats) },
+  char: { metric: 'bpc', fromNats: (nats) => nats / Math.LN2 },
+};
+
+export const lmTask: TaskFactory = (cfg, ctx) => {
+  const tree = { task: cfg } as Tree;
+  need(tree, 'task.level', LEVELS);
+  need(tree, 'task.corpus', Object.keys(CORPORA));
+  need(tree, 'task.corpus_dir', 'string', { nullable: true });
+  need(tree, 'task.vocab_size', 'int>0');
+  need(tree, 'task.bptt', 'int>0');
+  need(tree, 'task.embed_size', 'int>0');
+  need(tree, 'task.eval_tokens', 'int>0', { nullable: true });
+  need(tree, 'task.eval_batch_size', 'int>0');
+  const level = cfg['level'] as Level;
+  const bptt = cfg['bptt'] as number;
+  const corpus = { corpus: cfg['corpus'] as string, dir: (cfg['corpus_dir'] as string | null) ?? null };
+
+  const data = tokenizeCorpus({ corpus, level, vocabSize: cfg['vocab_size'] as number, cacheDir: ctx.cacheDir });
+  const vocab = data.vocab.tokens.length;
+  const maxTokens = (cfg['eval_tokens'] as number | null) ?? null;
+  const plans: Record<Split, EvalPlan> = {
+    valid: evalPlan({ ids: data.ids.valid, streams: cfg['eval_batch_size'] as number, bptt, maxTokens }),
+    test: evalPlan({ ids: data.ids.test, streams: cfg['eval_batch_size'] as number, bptt, maxTokens }),
+  };
+  const score = SCORES[level];
+  const unkRate = data.ids.test.reduce((n, id) => n + (id === 0 ? 1 : 0), 0) / data.ids.test.length;
+
+  // Rebuilt only if the batch size changes; the windows are contiguous, so `rng` is not needed.
+  let streams: { size: number; next: () => Batch } | null = null;
+
+  const task: Task = {
+    name: 'lm',
+    mode: 'many-to-many',
+    objective: 'xent',
+    input: { kind: 'tokens', vocab },
+    outputSize: vocab,
+    carryState: true,
+    mainMetric: { name: `test_${score.metric}`, goal: 'min' },
+    baseline: {
+      metric: `test_${score.metric}`,
+      value: score.fromNats(unigramLoss(data.ids.train, vocab, plans.test)),
+      label: 'unigram model fitted on the training split',
+    },
+    info: {
+      corpus: corpus.corpus,
+      corpus_splits: data.description,
+      level,
+      vocab_size: vocab,
+      vocab_cap: cfg['vocab_size'] as number,
+      train_tokens: data.ids.train.length,
+      valid_tokens: data.ids.valid.length,
+      test_tokens: data.ids.test.length,
+      test_unk_rate: unkRate,
+      bptt,
+      seq_len: bptt,
+      embed_size: cfg['embed_size'] as number,
+      eval_batch_size: plans.test.streams,
+      // Tokens actually scored; below valid_tokens / test_tokens when task.eval_tokens caps them.
+      valid_eval_tokens: plans.valid.streams * plans.valid.rowLen,
+      test_eval_tokens: plans.test.streams * plans.test.rowLen,
+      eval_whole_split: maxTokens === null,
+    },
+    trainBatch(batchSize) {
+      if (streams?.size !== batchSize) streams = { size: batchSize, next: trainStreams(data.ids.train, batchSize, bptt) };
+      return streams.next();
+    },
+    evaluate(split, predict) {
+      const { lossSum, count } = scoreStreams(plans[split], predict);
+      if (count === 0) throw new Error(`lm: the ${split} split produced no predictions`);
+      const nats = lossSum / count;
+      return { [`${split}_${score.metric}`]: score.fromNats(nats), [`${split}_loss`]: nats };
+    },
+  };
+  return task;
+};
