@@ -86,7 +86,8 @@ function checkType(key: string, old: Value, value: Value): void {
   const want = typeOf(old);
   const got = typeOf(value);
   if (want === 'null' || got === 'null' || want === got) return;
-  if (typeof old === 'string' && old.includes('${')) return; // interpolated: typed when resolved
+  // interpolated values are typed when resolved (schema checks run after interpolation)
+  if ((typeof old === 'string' && old.includes('${')) || (typeof value === 'string' && value.includes('${'))) return;
   const shown = typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
   throw new UserError(`${key}: expected a ${want}, got ${shown}`);
 }

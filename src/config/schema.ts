@@ -24,7 +24,7 @@ export interface Config {
     [k: string]: Value | undefined;
   };
   optimizer: { name: string; lr: number; clip: number | null; [k: string]: Value };
-  [k: string]: Value;
+  [k: string]: unknown;
 }
 
 type Rule = 'int>=0' | 'int>0' | 'number' | 'number>0' | 'number>=0' | 'boolean' | 'string' | readonly string[];
@@ -35,8 +35,8 @@ function fail(key: string, want: string, v: unknown): never {
 }
 
 /** Checks one key against a rule; `optional` keys may be absent, `nullable` ones may be null. */
-export function need(tree: Tree, key: string, rule: Rule, o: { optional?: boolean; nullable?: boolean } = {}): void {
-  const { exists, value: v } = getPath(tree, key);
+export function need(tree: object, key: string, rule: Rule, o: { optional?: boolean; nullable?: boolean } = {}): void {
+  const { exists, value: v } = getPath(tree as Tree, key);
   if (!exists) {
     if (o.optional) return;
     throw new UserError(`${key}: missing (every run needs it)`);

@@ -39,7 +39,7 @@ export const addingTask: TaskFactory = (cfg) => {
       return { batchSize, seqLen: T, x: d.x, y: d.y };
     },
     evaluate(split, predict) {
-      if (split !== 'test') return {};
+      if (split !== 'test') return {} as Record<string, number>;
       let sum = 0;
       let count = 0;
       for (let s = 0; s < testSize; s += evalBatch) {

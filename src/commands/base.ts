@@ -1,0 +1,34 @@
+// The base of every command: the shared --db flag, --json output, and the error policy
+// (a user mistake is one line on stderr and exit code 2; anything else keeps oclif's handling).
+import { Command, Flags, type Interfaces } from '@oclif/core';
+import { Db, DEFAULT_DB } from '../store/db.js';
+import { isUserError } from '../util/errors.js';
+
+export abstract class BaseCommand extends Command {
+  static override enableJsonFlag = true;
+  static override baseFlags = {
+    db: Flags.string({ description: 'SQLite store to read and write', default: DEFAULT_DB, helpGroup: 'GLOBAL' }),
+  };
+
+  private opened: Db[] = [];
+
+  /** Opens the store named by --db; closed when the command ends. */
+  protected async openDb(path: string): Promise<Db> {
+    const db = await Db.open(path);
+    this.opened.push(db);
+    return db;
+  }
+
+  protected override async catch(err: Interfaces.CommandError): Promise<unknown> {
+    if (isUserError(err)) {
+      process.stderr.write(`Error: ${err.message}\n`);
+      this.exit(2);
+    }
+    return super.catch(err);
+  }
+
+  protected override async finally(err: Error | undefined): Promise<unknown> {
+    for (const db of this.opened.splice(0)) await db.close().catch(() => undefined);
+    return super.finally(err);
+  }
+}

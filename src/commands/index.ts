@@ -1,0 +1,12 @@
+// The command map (oclif "explicit" discovery): command id -> class. `runs:list` is `irnn runs list`.
+import ConfigCmd from './config.js';
+import Run from './run.js';
+import RunsList from './runs/list.js';
+import RunsShow from './runs/show.js';
+
+export const COMMANDS = {
+  run: Run,
+  config: ConfigCmd,
+  'runs:list': RunsList,
+  'runs:show': RunsShow,
+};

@@ -1,0 +1,72 @@
+// `irnn run [OVERRIDES...]`: compose the config, train one run, record it in the store.
+import { Args, Flags } from '@oclif/core';
+import { composeConfig } from '../config/index.js';
+import { getRun, type RunRecord } from '../store/runs.js';
+import { train } from '../train/run.js';
+import { progressReporter } from '../cli/progress.js';
+import { fmtMetrics, fmtNum } from '../cli/format.js';
+import { BaseCommand } from './base.js';
+
+export default class Run extends BaseCommand {
+  static override description = 'Train one run on the composed config and record it in the store';
+  static override strict = false;
+  static override args = {
+    overrides: Args.string({ description: 'config overrides: group=option, key=value, +key=value, ~key', required: false }),
+  };
+  static override flags = {
+    quiet: Flags.boolean({ char: 'q', description: 'no progress output', default: false }),
+  };
+  static override examples = [
+    '<%= config.bin %> run',
+    '<%= config.bin %> run model=lstm task.seq_len=150 train.steps=2000',
+    '<%= config.bin %> run model=irnn optimizer=rmsprop optimizer.lr=1e-4 seed=3',
+  ];
+
+  async run(): Promise<RunRecord> {
+    const { argv, flags } = await this.parse(Run);
+    const resolved = composeConfig({ overrides: argv as string[] });
+    const db = await this.openDb(flags.db);
+    const controller = new AbortController();
+    let sigints = 0;
+    const onSigint = () => {
+      if (++sigints > 1) process.exit(130);
+      process.stderr.write('\ninterrupting: the run will be marked interrupted (Ctrl-C again to quit at once)\n');
+      controller.abort();
+    };
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigint);
+    const progress = progressReporter({ logEvery: resolved.config.train.log_every, quiet: flags.quiet || this.jsonEnabled() });
+    try {
+      const result = await train({
+        resolved,
+        db,
+        signal: controller.signal,
+        events: {
+          onStart: (e) => {
+            this.log(
+              `run ${e.runId}: ${resolved.choices['task']} / ${resolved.choices['model']} seed ${resolved.config.seed}` +
+                ` (T=${e.taskInfo['seq_len'] ?? '?'}, ${e.params} params, backend ${e.backend}, engine ${e.engine})`,
+            );
+            progress.onStart?.(e);
+          },
+          onStep: (e) => progress.onStep?.(e),
+          onEval: (e) => progress.onEval?.(e),
+        },
+      });
+      progress.stop();
+      const record = (await getRun(db, result.runId))!;
+      const where = result.status === 'diverged' ? ` (diverged at step ${result.divergedStep})` : '';
+      this.log(`run ${result.runId} ${result.status} at step ${result.step}${where}: ${fmtMetrics(result.metrics)}`);
+      const b = result.baseline;
+      if (b && result.metrics[b.metric] !== undefined) {
+        this.log(`${b.metric} ${fmtNum(result.metrics[b.metric])} vs baseline ${fmtNum(b.value)} (${b.label})`);
+      }
+      if (result.status === 'interrupted') process.exitCode = 130;
+      return record;
+    } finally {
+      progress.stop();
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigint);
+    }
+  }
+}

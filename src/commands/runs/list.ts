@@ -1,0 +1,41 @@
+// `irnn runs list`: the runs in the store, one line each (or --json: full records).
+import { Flags } from '@oclif/core';
+import { listRuns, type RunRecord, type RunStatus } from '../../store/runs.js';
+import { fmtNum, table } from '../../cli/format.js';
+import { BaseCommand } from '../base.js';
+
+/** The metric a run is ranked by, guessed from what it logged: test metrics first. */
+export function mainMetric(r: RunRecord): [string, number | null] | null {
+  const prefs = ['test_mse', 'test_acc', 'test_ppl', 'test_bpc', 'test_fer'];
+  for (const k of prefs) if (k in r.metrics) return [k, r.metrics[k] ?? null];
+  const test = Object.keys(r.metrics).find((k) => k.startsWith('test_'));
+  return test ? [test, r.metrics[test] ?? null] : null;
+}
+
+export default class RunsList extends BaseCommand {
+  static override description = 'List the runs in the store';
+  static override flags = {
+    task: Flags.string({ description: 'only runs of this task (config group option, e.g. adding)' }),
+    model: Flags.string({ description: 'only runs of this model (e.g. irnn)' }),
+    status: Flags.string({ description: 'only runs with this status', options: ['running', 'finished', 'failed', 'diverged', 'interrupted'] }),
+  };
+
+  async run(): Promise<RunRecord[]> {
+    const { flags } = await this.parse(RunsList);
+    const db = await this.openDb(flags.db);
+    const runs = await listRuns(db, { task: flags.task, model: flags.model, status: flags.status as RunStatus | undefined });
+    if (runs.length === 0) {
+      this.log(`no runs in ${flags.db}`);
+      return runs;
+    }
+    const rows = runs.map((r) => {
+      const m = mainMetric(r);
+      return [
+        String(r.id), r.status, r.task, r.model, fmtNum(r.taskInfo?.['seq_len'] as number | undefined), String(r.seed),
+        `${r.step}/${r.steps}`, fmtNum(r.params), m ? `${m[0]}=${fmtNum(m[1])}` : '-', r.backend ?? '-', r.startedAt.slice(0, 19).replace('T', ' '),
+      ];
+    });
+    this.log(table(['id', 'status', 'task', 'model', 'T', 'seed', 'step', 'params', 'result', 'backend', 'started'], rows));
+    return runs;
+  }
+}

@@ -1,0 +1,182 @@
+// Recurrent sequence models: an optional token embedding, stacked recurrent layers (one or two
+// directions each), and a linear readout of the last state (many-to-one) or of every state
+// (many-to-many). o_t = g(V s_t + V' s'_t) is one linear map of the concatenated [s_t, s'_t].
+// Each layer and direction is ONE `recurrence` call over the whole sequence; no loop over time here.
+import * as tf from '@tensorflow/tfjs';
+import type { Task } from '../tasks/task.js';
+import { Rng } from '../util/rng.js';
+import { INITIALIZERS, type InitName } from './initializers.js';
+import { GATES, recurrence, resolveEngine, type CellKind, type Engine } from './recurrence.js';
+
+export interface ModelSpec {
+  cell: CellKind;
+  hidden: number;
+  layers: number;
+  bidirectional: boolean;
+  init: InitName;
+  identityScale?: number;
+  inputStd: number;
+  recurrentStd?: number;
+  forgetBias?: number;
+  engine: Engine;
+  input: Task['input'];
+  /** Embedding width for token inputs. */
+  embedSize?: number;
+  outputSize: number;
+  mode: Task['mode'];
+  seed: number;
+}
+
+/** Hidden (and LSTM cell) state per layer, forward direction only: what truncated BPTT carries. */
+export interface CarryState {
+  h: tf.Tensor2D[];
+  c: tf.Tensor2D[];
+}
+
+interface Direction {
+  U: tf.Variable; // [in, G*H]
+  b: tf.Variable; // [G*H]
+  W: tf.Variable; // [H, G*H]
+  bh?: tf.Variable; // [G*H], GRU only
+}
+
+export interface ForwardOptions {
+  /** [B] real lengths; the backward direction starts at lengths[b] - 1. */
+  lengths?: Int32Array;
+  /** Initial state (forward directions only), e.g. carried from the previous window. */
+  state?: CarryState;
+}
+
+export class SequenceModel {
+  readonly spec: ModelSpec;
+  readonly engine: 'fused' | 'unrolled';
+  readonly layers: Direction[][] = [];
+  readonly embedding?: tf.Variable; // [V, E]
+  readonly V: tf.Variable; // [H * dirs, O]
+  readonly c: tf.Variable; // [O]
+
+  constructor(spec: ModelSpec) {
+    this.spec = spec;
+    this.engine = resolveEngine(spec.engine);
+    const rng = new Rng(spec.seed, 'model-init');
+    const H = spec.hidden;
+    const G = GATES[spec.cell];
+    const dirs = spec.bidirectional ? 2 : 1;
+    const normal = (shape: number[], std: number) =>
+      tf.variable(tf.tensor(rng.fillNormal(new Float32Array(shape.reduce((a, b) => a * b, 1)), 0, std), shape));
+    let inSize: number;
+    if (spec.input.kind === 'tokens') {
+      const E = spec.embedSize ?? H;
+      this.embedding = normal([spec.input.vocab, E], 0.1);
+      inSize = E;
+    } else {
+      inSize = spec.input.size;
+    }
+    for (let l = 0; l < spec.layers; l++) {
+      const layer: Direction[] = [];
+      for (let d = 0; d < dirs; d++) {
+        const bias = new Float32Array(G * H);
+        if (spec.cell === 'lstm') bias.fill(spec.forgetBias ?? 1, H, 2 * H); // gate order i, f, g, o
+        const W = INITIALIZERS[spec.init]({
+          hidden: H,
+          gates: G,
+          rng,
+          identityScale: spec.identityScale,
+          recurrentStd: spec.recurrentStd,
+        });
+        layer.push({
+          U: normal([inSize, G * H], spec.inputStd),
+          b: tf.variable(tf.tensor1d(bias)),
+          W: tf.variable(tf.tensor2d(W, [H, G * H])),
+          bh: spec.cell === 'gru' ? tf.variable(tf.zeros([G * H])) : undefined,
+        });
+      }
+      this.layers.push(layer);
+      inSize = H * dirs;
+    }
+    this.V = normal([inSize, spec.outputSize], 1 / Math.sqrt(inSize));
+    this.c = tf.variable(tf.zeros([spec.outputSize]));
+  }
+
+  get variables(): tf.Variable[] {
+    const out: tf.Variable[] = this.embedding ? [this.embedding] : [];
+    for (const layer of this.layers) for (const d of layer) out.push(d.U, d.b, d.W, ...(d.bh ? [d.bh] : []));
+    out.push(this.V, this.c);
+    return out;
+  }
+
+  get paramCount(): number {
+    return this.variables.reduce((n, v) => n + v.size, 0);
+  }
+
+  /** x: [B, T, I] float or [B, T] int32 token ids. Returns [B, O] or [B, T, O] pre-activation
+   *  outputs and the final forward states (for carrying). The caller disposes everything. */
+  forward(x: tf.Tensor, opts: ForwardOptions = {}): { out: tf.Tensor; state: CarryState } {
+    const { spec } = this;
+    const [B, T] = x.shape as [number, number];
+    const H = spec.hidden;
+    const state: CarryState = { h: [], c: [] };
+    const out = tf.tidy(() => {
+      let inp = this.embedding ? tf.gather(this.embedding, x as tf.Tensor2D) : x; // [B, T, I]
+      let seq = tf.transpose(inp, [1, 0, 2]) as tf.Tensor3D; // [T, B, I]
+      for (let l = 0; l < this.layers.length; l++) {
+        const outs: tf.Tensor3D[] = [];
+        this.layers[l]!.forEach((p, d) => {
+          const backward = d === 1;
+          const src = backward ? reverseTime(seq, opts.lengths) : seq;
+          const inSize = src.shape[2];
+          const proj = tf.reshape(tf.add(tf.matMul(tf.reshape(src, [T * B, inSize]), p.U), p.b), [T, B, -1]) as tf.Tensor3D;
+          const h0 = (!backward && opts.state?.h[l]) || tf.zeros([B, H]);
+          const c0 = spec.cell === 'lstm' ? (!backward && opts.state?.c[l]) || tf.zeros([B, H]) : undefined;
+          const r = recurrence({ cell: spec.cell, xProj: proj, W: p.W as tf.Tensor2D, bh: p.bh as tf.Tensor1D | undefined, h0: h0 as tf.Tensor2D, c0: c0 as tf.Tensor2D | undefined, engine: this.engine });
+          if (!backward) {
+            state.h.push(tf.keep(tf.squeeze(tf.slice(r.states, [T - 1, 0, 0], [1, B, H]), [0]) as tf.Tensor2D));
+            if (r.cT) state.c.push(tf.keep(r.cT));
+          }
+          outs.push(backward ? reverseTime(r.states, opts.lengths) : r.states);
+        });
+        seq = outs.length === 2 ? (tf.concat(outs, 2) as tf.Tensor3D) : outs[0]!; // [T, B, H * dirs]
+      }
+      const F = seq.shape[2];
+      if (spec.mode === 'many-to-one') {
+        const last = lastStep(seq, opts.lengths, H); // [B, F]
+        return tf.add(tf.matMul(last, this.V), this.c);
+      }
+      const o = tf.add(tf.matMul(tf.reshape(seq, [T * B, F]), this.V), this.c);
+      return tf.transpose(tf.reshape(o, [T, B, spec.outputSize]), [1, 0, 2]); // [B, T, O]
+    });
+    return { out, state };
+  }
+
+  dispose(): void {
+    for (const v of this.variables) v.dispose();
+  }
+}
+
+/** Reverses time within each sequence's real length: out[t, b] = in[len_b - 1 - t, b] for t < len_b;
+ *  padding steps stay where they are, so a backward pass starts at the last real step. */
+export function reverseTime(seq: tf.Tensor3D, lengths?: Int32Array): tf.Tensor3D {
+  const [T, B, F] = seq.shape;
+  if (!lengths) return tf.reverse(seq, 0);
+  const idx = new Int32Array(T * B);
+  for (let t = 0; t < T; t++) {
+    for (let b = 0; b < B; b++) {
+      const len = lengths[b]!;
+      idx[t * B + b] = (t < len ? len - 1 - t : t) * B + b;
+    }
+  }
+  return tf.reshape(tf.gather(tf.reshape(seq, [T * B, F]), tf.tensor1d(idx, 'int32')), [T, B, F]);
+}
+
+/** The summary of a sequence for many-to-one readout: the forward state at the last real step
+ *  and, for a bidirectional layer, the backward state at t = 0 (which has read the whole sequence). */
+function lastStep(seq: tf.Tensor3D, lengths: Int32Array | undefined, H: number): tf.Tensor2D {
+  const [T, B, F] = seq.shape;
+  const idx = new Int32Array(B);
+  for (let b = 0; b < B; b++) idx[b] = ((lengths?.[b] ?? T) - 1) * B + b;
+  const flat = tf.reshape(seq, [T * B, F]);
+  const fwd = tf.slice(tf.gather(flat, tf.tensor1d(idx, 'int32')), [0, 0], [B, H]);
+  if (F === H) return fwd as tf.Tensor2D;
+  const bwd = tf.slice(seq, [0, 0, H], [1, B, H]).reshape([B, H]);
+  return tf.concat([fwd, bwd], 1) as tf.Tensor2D;
+}

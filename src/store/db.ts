@@ -1,0 +1,113 @@
+// The SQLite store: opening (WAL, busy timeout, foreign keys), numbered migrations, and promise
+// wrappers over the sqlite3 callbacks that retry while another process holds the write lock.
+// Queries live in runs.ts / metrics.ts; nothing here knows about training.
+import { existsSync, mkdirSync, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import sqlite3 from 'sqlite3';
+import { UserError } from '../util/errors.js';
+import { MIGRATIONS } from './migrations.js';
+
+export const DEFAULT_DB = 'results/results.sqlite';
+type Param = string | number | null | boolean;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const isBusy = (e: unknown) => /SQLITE_BUSY|SQLITE_LOCKED/.test(String((e as Error)?.message ?? e));
+
+export class Db {
+  private constructor(private readonly db: sqlite3.Database, readonly path: string) {}
+
+  /** Opens (creating if needed) and migrates a store. A file that is not a SQLite database is
+   *  refused with a user error and left untouched. */
+  static async open(path: string = DEFAULT_DB): Promise<Db> {
+    if (existsSync(path)) {
+      if (statSync(path).isDirectory()) throw new UserError(`--db ${path}: is a directory, not a SQLite file`);
+      if (statSync(path).size > 0 && !hasSqliteHeader(path)) {
+        throw new UserError(`--db ${path}: not a SQLite database (left untouched)`);
+      }
+    } else if (path !== ':memory:') {
+      mkdirSync(dirname(path), { recursive: true });
+    }
+    const raw = await new Promise<sqlite3.Database>((resolve, reject) => {
+      const d = new sqlite3.Database(path, (err) => (err ? reject(new UserError(`--db ${path}: ${err.message}`)) : resolve(d)));
+    });
+    raw.configure('busyTimeout', 15000);
+    const db = new Db(raw, path);
+    await db.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;');
+    await db.migrate();
+    return db;
+  }
+
+  private async migrate(): Promise<void> {
+    const row = await this.get<{ user_version: number }>('PRAGMA user_version');
+    const current = row?.user_version ?? 0;
+    for (let v = current; v < MIGRATIONS.length; v++) {
+      await this.transaction(async () => {
+        await this.exec(MIGRATIONS[v]!);
+        await this.exec(`PRAGMA user_version = ${v + 1}`);
+      });
+    }
+  }
+
+  private async retry<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (!isBusy(e) || attempt >= 50) throw e;
+        await sleep(20 + Math.random() * 80);
+      }
+    }
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.retry(() => new Promise((res, rej) => this.db.exec(sql, (e) => (e ? rej(e) : res()))));
+  }
+
+  run(sql: string, params: Param[] = []): Promise<{ lastID: number; changes: number }> {
+    return this.retry(
+      () =>
+        new Promise((res, rej) =>
+          this.db.run(sql, params, function (this: sqlite3.RunResult, e: Error | null) {
+            if (e) rej(e);
+            else res({ lastID: this.lastID, changes: this.changes });
+          }),
+        ),
+    );
+  }
+
+  get<T>(sql: string, params: Param[] = []): Promise<T | undefined> {
+    return this.retry(() => new Promise((res, rej) => this.db.get(sql, params, (e, row) => (e ? rej(e) : res(row as T | undefined)))));
+  }
+
+  all<T>(sql: string, params: Param[] = []): Promise<T[]> {
+    return this.retry(() => new Promise((res, rej) => this.db.all(sql, params, (e, rows) => (e ? rej(e) : res(rows as T[])))));
+  }
+
+  /** Runs `fn` inside BEGIN IMMEDIATE ... COMMIT (rolled back on error). Not re-entrant. */
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    await this.exec('BEGIN IMMEDIATE');
+    try {
+      const r = await fn();
+      await this.exec('COMMIT');
+      return r;
+    } catch (e) {
+      await this.exec('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
+  }
+
+  close(): Promise<void> {
+    return new Promise((res, rej) => this.db.close((e) => (e ? rej(e) : res())));
+  }
+}
+
+function hasSqliteHeader(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(16);
+    readSync(fd, buf, 0, 16, 0);
+    return buf.toString('latin1') === 'SQLite format 3\0';
+  } finally {
+    closeSync(fd);
+  }
+}

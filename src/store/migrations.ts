@@ -1,0 +1,41 @@
+// Schema migrations, applied in order; PRAGMA user_version holds how many have run.
+// Append new migrations at the end; never edit one that has shipped.
+export const MIGRATIONS: string[] = [
+  // 1: runs and their metrics.
+  `CREATE TABLE runs (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'failed', 'diverged', 'interrupted')),
+     task TEXT NOT NULL,
+     model TEXT NOT NULL,
+     seed INTEGER NOT NULL,
+     config_json TEXT NOT NULL,
+     config_hash TEXT NOT NULL,
+     overrides_json TEXT NOT NULL,
+     task_info_json TEXT,
+     details_json TEXT,
+     params INTEGER,
+     step INTEGER NOT NULL DEFAULT 0,
+     steps INTEGER NOT NULL,
+     diverged_step INTEGER,
+     git_commit TEXT,
+     git_dirty INTEGER,
+     versions_json TEXT,
+     backend TEXT,
+     engine TEXT,
+     host TEXT,
+     pid INTEGER,
+     started_at TEXT NOT NULL,
+     ended_at TEXT,
+     heartbeat_at TEXT,
+     error TEXT
+   );
+   CREATE INDEX runs_by_hash ON runs (config_hash, status);
+   CREATE TABLE metrics (
+     run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+     step INTEGER NOT NULL,
+     name TEXT NOT NULL,
+     value REAL,
+     wall_time REAL NOT NULL,
+     PRIMARY KEY (run_id, step, name)
+   );`,
+];

@@ -1,0 +1,108 @@
+// The trainer: one training step (fresh batch, forward, loss, gradients, global-norm clipping,
+// optimizer update) and evaluation through the task. It knows nothing of the store or the CLI;
+// `train` (train/run.ts) drives it and records what it reports.
+import * as tf from '@tensorflow/tfjs';
+import type { Config } from '../config/schema.js';
+import { buildModel, type SequenceModel } from '../models/index.js';
+import type { CarryState } from '../models/sequence.js';
+import { TASKS } from '../tasks/index.js';
+import type { Batch, Predict, Task } from '../tasks/task.js';
+import { Rng } from '../util/rng.js';
+import { initBackend, type BackendName } from './backend.js';
+import { lossSum, meanLoss, toTensors } from './loss.js';
+import { clipByGlobalNorm, OPTIMIZERS } from './optimizers.js';
+
+export interface Trainer {
+  task: Task;
+  model: SequenceModel;
+  backend: string;
+  /** One training step; returns the training loss (NaN or Inf when the run diverged). */
+  step(): number;
+  /** Metrics of every split the task evaluates. */
+  evaluate(): Record<string, number>;
+  predict: Predict;
+  dispose(): void;
+}
+
+function disposeState(s: CarryState | null): void {
+  if (s) tf.dispose([...s.h, ...s.c]);
+}
+
+export async function createTrainer(opts: { cfg: Config; cacheDir?: string }): Promise<Trainer> {
+  const { cfg } = opts;
+  const backend = await initBackend(cfg.backend as BackendName);
+  const task = await TASKS[cfg.task.name as keyof typeof TASKS](cfg.task, {
+    seed: cfg.seed,
+    cacheDir: opts.cacheDir ?? 'results/cache',
+  });
+  const model = buildModel({ config: cfg, task });
+  const optimizer = OPTIMIZERS[cfg.optimizer.name as keyof typeof OPTIMIZERS](cfg.optimizer);
+  const rng = new Rng(cfg.seed, 'train-batches');
+  const vars = model.variables;
+  let trainState: CarryState | null = null;
+  let evalState: CarryState | null = null;
+
+  const step = (): number => {
+    const batch = task.trainBatch(cfg.train.batch_size, rng);
+    let next: CarryState | null = null;
+    const loss = tf.tidy(() => {
+      const t = toTensors(task, batch);
+      const { value, grads } = tf.variableGrads(() => {
+        const r = model.forward(t.x, { lengths: batch.lengths, state: trainState ?? undefined });
+        next = r.state;
+        return meanLoss(task, r.out, t);
+      }, vars);
+      const clipped = clipByGlobalNorm(grads, cfg.optimizer.clip);
+      optimizer.applyGradients(clipped.grads as unknown as Parameters<tf.Optimizer["applyGradients"]>[0]);
+      return value.dataSync()[0]!;
+    });
+    // Truncated BPTT: the carried state is a constant for the next step (no gradient flows back).
+    if (task.carryState) {
+      disposeState(trainState);
+      trainState = next;
+    } else {
+      disposeState(next);
+    }
+    return loss;
+  };
+
+  const predict: Predict = (batch: Batch, o = {}) => {
+    let next: CarryState | null = null;
+    const start = o.carry ? evalState : null;
+    const r = tf.tidy(() => {
+      const t = toTensors(task, batch);
+      const f = model.forward(t.x, { lengths: batch.lengths, state: start ?? undefined });
+      next = f.state;
+      const { sum, count } = lossSum(task, f.out, t);
+      const out = task.objective === 'xent' ? tf.softmax(f.out) : f.out;
+      return { out: out.dataSync() as Float32Array, lossSum: sum.dataSync()[0]!, count: count.dataSync()[0]! };
+    });
+    // Without `carry` a window starts from zeros; its final state is kept for a following carry.
+    disposeState(evalState);
+    evalState = next;
+    return r;
+  };
+
+  const evaluate = (): Record<string, number> => {
+    const valid = task.evaluate('valid', predict);
+    const test = task.evaluate('test', predict);
+    disposeState(evalState);
+    evalState = null;
+    return { ...valid, ...test };
+  };
+
+  return {
+    task,
+    model,
+    backend,
+    step,
+    evaluate,
+    predict,
+    dispose() {
+      disposeState(trainState);
+      disposeState(evalState);
+      optimizer.dispose();
+      model.dispose();
+    },
+  };
+}
