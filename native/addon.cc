@@ -1,0 +1,124 @@
+// Node binding of the fused recurrence: forward(opts) and backward(opts) on Float32Arrays the
+// caller allocates (src/kernels/native.ts). Checks every buffer length before touching memory;
+// optionally splits the batch over threads (rows are independent, so results do not change).
+#include <napi.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "recurrence.h"
+
+namespace {
+
+using irnn::Cell;
+using irnn::Shape;
+
+struct Reader {
+  Napi::Env env;
+  Napi::Object o;
+  bool ok = true;
+
+  int num(const char* key) {
+    Napi::Value v = o.Get(key);
+    if (!v.IsNumber()) return fail(std::string(key) + " must be a number"), 0;
+    return v.As<Napi::Number>().Int32Value();
+  }
+  // A Float32Array of exactly n elements; null when optional and absent.
+  float* arr(const char* key, size_t n, bool optional = false) {
+    Napi::Value v = o.Get(key);
+    if (optional && (v.IsUndefined() || v.IsNull())) return nullptr;
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+      return fail(std::string(key) + " must be a Float32Array"), nullptr;
+    Napi::Float32Array a = v.As<Napi::Float32Array>();
+    if (a.ElementLength() != n)
+      return fail(std::string(key) + " has length " + std::to_string(a.ElementLength()) +
+                  ", expected " + std::to_string(n)), nullptr;
+    return a.Data();
+  }
+  void fail(const std::string& msg) {
+    if (ok) Napi::TypeError::New(env, "irnn_kernels: " + msg).ThrowAsJavaScriptException();
+    ok = false;
+  }
+};
+
+bool read_shape(Reader& r, Shape& s, int& threads) {
+  const int cell = r.num("cell");
+  s = Shape{static_cast<Cell>(cell), r.num("T"), r.num("B"), r.num("H")};
+  threads = r.o.Has("threads") ? r.num("threads") : 1;
+  if (r.ok && (cell < 0 || cell > 3 || s.T < 1 || s.B < 1 || s.H < 1))
+    r.fail("cell must be 0..3 and T, B, H positive");
+  if (threads < 1) threads = 1;
+  if (threads > s.B) threads = s.B;
+  return r.ok;
+}
+
+// Runs fn(part) for part = 0..n-1, parts 1.. on their own threads.
+template <typename F>
+void split(int n, F fn) {
+  std::vector<std::thread> pool;
+  for (int p = 1; p < n; ++p) pool.emplace_back(fn, p);
+  fn(0);
+  for (auto& th : pool) th.join();
+}
+
+Napi::Value Forward(const Napi::CallbackInfo& info) {
+  Reader r{info.Env(), info[0].As<Napi::Object>()};
+  Shape s;
+  int threads;
+  if (!info[0].IsObject() || !read_shape(r, s, threads)) return info.Env().Undefined();
+  const size_t T = s.T, B = s.B, H = s.H, G = irnn::gates(s.cell), A = irnn::aux_width(s.cell);
+  const bool lstm = s.cell == Cell::Lstm, gru = s.cell == Cell::Gru;
+  irnn::Forward f{s,
+                  r.arr("x", T * B * G * H),
+                  r.arr("W", H * G * H),
+                  gru ? r.arr("bh", G * H) : nullptr,
+                  r.arr("h0", B * H),
+                  lstm ? r.arr("c0", B * H) : nullptr,
+                  r.arr("states", T * B * H),
+                  A ? r.arr("aux", T * B * A * H) : nullptr,
+                  lstm ? r.arr("cT", B * H) : nullptr};
+  if (!r.ok) return info.Env().Undefined();
+  split(threads, [&](int p) { irnn::forward_rows(f, s.B * p / threads, s.B * (p + 1) / threads); });
+  return info.Env().Undefined();
+}
+
+Napi::Value Backward(const Napi::CallbackInfo& info) {
+  Reader r{info.Env(), info[0].As<Napi::Object>()};
+  Shape s;
+  int threads;
+  if (!info[0].IsObject() || !read_shape(r, s, threads)) return info.Env().Undefined();
+  const size_t T = s.T, B = s.B, H = s.H, G = irnn::gates(s.cell), A = irnn::aux_width(s.cell);
+  const bool lstm = s.cell == Cell::Lstm, gru = s.cell == Cell::Gru;
+  irnn::Backward g{s,
+                   r.arr("W", H * G * H),
+                   r.arr("h0", B * H),
+                   lstm ? r.arr("c0", B * H) : nullptr,
+                   r.arr("states", T * B * H),
+                   A ? r.arr("aux", T * B * A * H) : nullptr,
+                   r.arr("dstates", T * B * H),
+                   r.arr("dx", T * B * G * H),
+                   r.arr("dW", H * G * H),
+                   gru ? r.arr("dbh", G * H) : nullptr,
+                   r.arr("dh0", B * H),
+                   lstm ? r.arr("dc0", B * H) : nullptr};
+  if (!r.ok) return info.Env().Undefined();
+  // Scratch lives for one call only; the GRU needs its own drec, the others write it into dx.
+  std::vector<float> wt(G * H * H), carry(2 * B * H), drec(gru ? T * B * G * H : 0);
+  irnn::Scratch w{wt.data(), gru ? drec.data() : g.dx, carry.data(), carry.data() + B * H};
+  irnn::prepare_backward(g, w);
+  split(threads, [&](int p) { irnn::backward_rows(g, w, s.B * p / threads, s.B * (p + 1) / threads); });
+  split(threads, [&](int p) { irnn::weight_grads(g, w, s.H * p / threads, s.H * (p + 1) / threads); });
+  return info.Env().Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("forward", Napi::Function::New(env, Forward));
+  exports.Set("backward", Napi::Function::New(env, Backward));
+  exports.Set("simdWidth", Napi::Number::New(env, irnn::vector_width()));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(irnn_kernels, Init)

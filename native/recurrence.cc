@@ -1,0 +1,239 @@
+// Cell equations of the fused recurrence (forward and BPTT) over caller-owned buffers.
+// Per step: one register-blocked product for the recurrent part, then one elementwise pass.
+// The weight gradient is one product over all steps at the end, outside the sequential loop.
+#include "recurrence.h"
+
+#include <cstring>
+
+#include "simd.h"
+
+namespace irnn {
+
+int gates(Cell c) { return c == Cell::Lstm ? 4 : c == Cell::Gru ? 3 : 1; }
+int aux_width(Cell c) { return c == Cell::Lstm ? 6 : c == Cell::Gru ? 4 : 0; }
+int vector_width() { return kVec; }
+
+namespace {
+
+// Row offset of (t, b0) in a [T, B, width] buffer.
+inline size_t at(const Shape& s, int t, int b0, int width) {
+  return ((size_t)t * s.B + b0) * width;
+}
+
+// Elementwise part of one batch row. `omp simd` (with -fopenmp-simd: no OpenMP runtime) states
+// what the compiler cannot prove: the gate blocks of a row never overlap, so the loop vectorises.
+// r: [i f g o c tanh(c)] pre-activations in, activations out; cp: c_{t-1}.
+void lstm_row(int H, float* __restrict r, const float* __restrict cp, float* __restrict h) {
+#pragma omp simd
+  for (int j = 0; j < H; ++j) {
+    const float i = sigmoid_f(r[j]), fg = sigmoid_f(r[H + j]);
+    const float g = tanh_f(r[2 * H + j]), o = sigmoid_f(r[3 * H + j]);
+    const float c = fg * cp[j] + i * g, tc = tanh_f(c);
+    r[j] = i, r[H + j] = fg, r[2 * H + j] = g, r[3 * H + j] = o;
+    r[4 * H + j] = c, r[5 * H + j] = tc;
+    h[j] = o * tc;
+  }
+}
+
+// r: [h W + bh] in (n block: h W_n + bh_n), [r z n hW_n+bh_n] out; x: [x_r x_z x_n].
+void gru_row(int H, float* __restrict r, const float* __restrict x, const float* __restrict hp,
+             float* __restrict h) {
+#pragma omp simd
+  for (int j = 0; j < H; ++j) {
+    const float rg = sigmoid_f(x[j] + r[j]), z = sigmoid_f(x[H + j] + r[H + j]);
+    const float hn = r[2 * H + j], n = tanh_f(x[2 * H + j] + rg * hn);
+    r[j] = rg, r[H + j] = z, r[2 * H + j] = n, r[3 * H + j] = hn;
+    h[j] = (1.0f - z) * n + z * hp[j];
+  }
+}
+
+// dh (carried) in, zeroed for the recurrent product to accumulate into; dc carried in and out.
+void lstm_grad_row(int H, const float* __restrict r, const float* __restrict cp,
+                   const float* __restrict ds, float* __restrict dh, float* __restrict dc,
+                   float* __restrict d) {
+#pragma omp simd
+  for (int j = 0; j < H; ++j) {
+    const float i = r[j], fg = r[H + j], gg = r[2 * H + j], o = r[3 * H + j];
+    const float tc = r[5 * H + j];
+    const float dhv = dh[j] + ds[j];
+    const float dcv = dc[j] + dhv * o * (1.0f - tc * tc);
+    d[j] = dcv * gg * i * (1.0f - i);
+    d[H + j] = dcv * cp[j] * fg * (1.0f - fg);
+    d[2 * H + j] = dcv * i * (1.0f - gg * gg);
+    d[3 * H + j] = dhv * tc * o * (1.0f - o);
+    dc[j] = dcv * fg;
+    dh[j] = 0.0f;
+  }
+}
+
+// dh (carried) in, the direct part z * dh out; dx gets the input-side gradients, d the
+// recurrent-side ones (they differ in the n block by the factor r).
+void gru_grad_row(int H, const float* __restrict r, const float* __restrict hp,
+                  const float* __restrict ds, float* __restrict dh, float* __restrict dx,
+                  float* __restrict d) {
+#pragma omp simd
+  for (int j = 0; j < H; ++j) {
+    const float rg = r[j], z = r[H + j], n = r[2 * H + j], hn = r[3 * H + j];
+    const float dhv = dh[j] + ds[j];
+    const float dnp = dhv * (1.0f - z) * (1.0f - n * n);
+    const float drp = dnp * hn * rg * (1.0f - rg);
+    const float dzp = dhv * (hp[j] - n) * z * (1.0f - z);
+    dx[j] = drp, dx[H + j] = dzp, dx[2 * H + j] = dnp;
+    d[j] = drp, d[H + j] = dzp, d[2 * H + j] = dnp * rg;
+    dh[j] = dhv * z;
+  }
+}
+
+void forward_rnn(const Forward& f, int b0, int b1) {
+  const Shape& s = f.s;
+  const int H = s.H, nb = b1 - b0;
+  const bool relu = s.cell == Cell::RnnRelu;
+  for (int t = 0; t < s.T; ++t) {
+    const float* hp = t ? f.states + at(s, t - 1, b0, H) : f.h0 + (size_t)b0 * H;
+    float* h = f.states + at(s, t, b0, H);
+    std::memcpy(h, f.x + at(s, t, b0, H), sizeof(float) * nb * H);
+    gemm_acc<false>(nb, H, H, hp, H, f.W, H, h, H);
+    const int n = nb * H;
+    if (relu)
+      for (int i = 0; i < n; ++i) h[i] = h[i] > 0.0f ? h[i] : 0.0f;
+    else
+      for (int i = 0; i < n; ++i) h[i] = tanh_f(h[i]);
+  }
+}
+
+void forward_lstm(const Forward& f, int b0, int b1) {
+  const Shape& s = f.s;
+  const int H = s.H, G = 4 * H, A = 6 * H, nb = b1 - b0;
+  for (int t = 0; t < s.T; ++t) {
+    const float* hp = t ? f.states + at(s, t - 1, b0, H) : f.h0 + (size_t)b0 * H;
+    const float* x = f.x + at(s, t, b0, G);
+    float* a = f.aux + at(s, t, b0, A);
+    for (int b = 0; b < nb; ++b) std::memcpy(a + (size_t)b * A, x + (size_t)b * G, sizeof(float) * G);
+    gemm_acc<false>(nb, G, H, hp, H, f.W, G, a, A);
+    for (int b = 0; b < nb; ++b) {
+      float* r = a + (size_t)b * A;
+      const float* cp = t ? r - (size_t)s.B * A + 4 * H : f.c0 + (size_t)(b0 + b) * H;
+      lstm_row(H, r, cp, f.states + at(s, t, b0 + b, H));
+      if (t == s.T - 1 && f.cT) std::memcpy(f.cT + (size_t)(b0 + b) * H, r + 4 * H, sizeof(float) * H);
+    }
+  }
+}
+
+void forward_gru(const Forward& f, int b0, int b1) {
+  const Shape& s = f.s;
+  const int H = s.H, G = 3 * H, A = 4 * H, nb = b1 - b0;
+  for (int t = 0; t < s.T; ++t) {
+    const float* hp = t ? f.states + at(s, t - 1, b0, H) : f.h0 + (size_t)b0 * H;
+    const float* x = f.x + at(s, t, b0, G);
+    float* a = f.aux + at(s, t, b0, A);
+    for (int b = 0; b < nb; ++b) std::memcpy(a + (size_t)b * A, f.bh, sizeof(float) * G);
+    gemm_acc<false>(nb, G, H, hp, H, f.W, G, a, A);
+    for (int b = 0; b < nb; ++b)
+      gru_row(H, a + (size_t)b * A, x + (size_t)b * G, hp + (size_t)b * H,
+              f.states + at(s, t, b0 + b, H));
+  }
+}
+
+// Each backward step turns dh (carried + from the loss) into the pre-activation gradients of
+// step t, then carries dh_{t-1} = direct part + drec_t @ W^T.
+void backward_rnn(const Backward& g, const Scratch& w, int b0, int b1) {
+  const Shape& s = g.s;
+  const int H = s.H, n = (b1 - b0) * H;
+  const bool relu = s.cell == Cell::RnnRelu;
+  float* dh = w.dh + (size_t)b0 * H;
+  for (int t = s.T - 1; t >= 0; --t) {
+    const float* h = g.states + at(s, t, b0, H);
+    const float* ds = g.dstates + at(s, t, b0, H);
+    float* d = w.drec + at(s, t, b0, H);
+    if (relu)
+      for (int i = 0; i < n; ++i) d[i] = h[i] > 0.0f ? dh[i] + ds[i] : 0.0f;
+    else
+      for (int i = 0; i < n; ++i) d[i] = (dh[i] + ds[i]) * (1.0f - h[i] * h[i]);
+    std::memset(dh, 0, sizeof(float) * n);
+    gemm_acc<false>(b1 - b0, H, H, d, H, w.WT, H, dh, H);
+  }
+}
+
+void backward_lstm(const Backward& g, const Scratch& w, int b0, int b1) {
+  const Shape& s = g.s;
+  const int H = s.H, G = 4 * H, A = 6 * H, nb = b1 - b0;
+  float* dh = w.dh + (size_t)b0 * H;
+  for (int t = s.T - 1; t >= 0; --t) {
+    const float* a = g.aux + at(s, t, b0, A);
+    float* d = w.drec + at(s, t, b0, G);
+    for (int b = 0; b < nb; ++b) {
+      const float* r = a + (size_t)b * A;
+      const float* cp = t ? r - (size_t)s.B * A + 4 * H : g.c0 + (size_t)(b0 + b) * H;
+      lstm_grad_row(H, r, cp, g.dstates + at(s, t, b0 + b, H), dh + (size_t)b * H,
+                    w.dc + (size_t)(b0 + b) * H, d + (size_t)b * G);
+    }
+    gemm_acc<false>(nb, H, G, d, G, w.WT, H, dh, H);
+  }
+}
+
+void backward_gru(const Backward& g, const Scratch& w, int b0, int b1) {
+  const Shape& s = g.s;
+  const int H = s.H, G = 3 * H, A = 4 * H, nb = b1 - b0;
+  float* dh = w.dh + (size_t)b0 * H;
+  for (int t = s.T - 1; t >= 0; --t) {
+    const float* a = g.aux + at(s, t, b0, A);
+    const float* hp = t ? g.states + at(s, t - 1, b0, H) : g.h0 + (size_t)b0 * H;
+    float* dx = g.dx + at(s, t, b0, G);
+    float* d = w.drec + at(s, t, b0, G);
+    for (int b = 0; b < nb; ++b)
+      gru_grad_row(H, a + (size_t)b * A, hp + (size_t)b * H, g.dstates + at(s, t, b0 + b, H),
+                   dh + (size_t)b * H, dx + (size_t)b * G, d + (size_t)b * G);
+    gemm_acc<false>(nb, H, G, d, G, w.WT, H, dh, H);
+  }
+}
+
+}  // namespace
+
+void forward_rows(const Forward& f, int b0, int b1) {
+  if (f.s.cell == Cell::Lstm) forward_lstm(f, b0, b1);
+  else if (f.s.cell == Cell::Gru) forward_gru(f, b0, b1);
+  else forward_rnn(f, b0, b1);
+}
+
+void prepare_backward(const Backward& g, const Scratch& w) {
+  const int H = g.s.H, G = gates(g.s.cell) * H;
+  for (int m = 0; m < H; ++m)
+    for (int j = 0; j < G; ++j) w.WT[(size_t)j * H + m] = g.W[(size_t)m * G + j];
+}
+
+void backward_rows(const Backward& g, const Scratch& w, int b0, int b1) {
+  const size_t n = (size_t)(b1 - b0) * g.s.H;
+  std::memset(w.dh + (size_t)b0 * g.s.H, 0, sizeof(float) * n);
+  std::memset(w.dc + (size_t)b0 * g.s.H, 0, sizeof(float) * n);
+  if (g.s.cell == Cell::Lstm) backward_lstm(g, w, b0, b1);
+  else if (g.s.cell == Cell::Gru) backward_gru(g, w, b0, b1);
+  else backward_rnn(g, w, b0, b1);
+  std::memcpy(g.dh0 + (size_t)b0 * g.s.H, w.dh + (size_t)b0 * g.s.H, sizeof(float) * n);
+  if (g.dc0) std::memcpy(g.dc0 + (size_t)b0 * g.s.H, w.dc + (size_t)b0 * g.s.H, sizeof(float) * n);
+}
+
+void weight_grads(const Backward& g, const Scratch& w, int r0, int r1) {
+  const Shape& s = g.s;
+  const int H = s.H, G = gates(s.cell) * H, M = r1 - r0;
+  float* dW = g.dW + (size_t)r0 * G;
+  std::memset(dW, 0, sizeof(float) * M * G);
+  // dW = [h0; s_1..s_{T-1}]^T @ drec, in chunks of rows so both operands stay in cache.
+  gemm_acc<true>(M, G, s.B, g.h0 + r0, H, w.drec, G, dW, G);
+  const long rows = (long)(s.T - 1) * s.B;
+  const long chunk = 128;
+  for (long k0 = 0; k0 < rows; k0 += chunk) {
+    const int kc = (int)(rows - k0 < chunk ? rows - k0 : chunk);
+    gemm_acc<true>(M, G, kc, g.states + (size_t)k0 * H + r0, H, w.drec + ((size_t)s.B + k0) * G, G,
+                   dW, G);
+  }
+  if (g.dbh && r0 == 0) {
+    std::memset(g.dbh, 0, sizeof(float) * G);
+    const long all = (long)s.T * s.B;
+    for (long k = 0; k < all; ++k) {
+      const float* d = w.drec + (size_t)k * G;
+      for (int j = 0; j < G; ++j) g.dbh[j] += d[j];
+    }
+  }
+}
+
+}  // namespace irnn

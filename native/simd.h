@@ -1,0 +1,143 @@
+// Register-blocked matrix products and branch-free activations. Portable vector extensions
+// and plain loops, no intrinsics: -O3 -march=native picks the local CPU's SIMD width.
+// No allocation, no threads: callers own every buffer.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace irnn {
+
+#if defined(__AVX512F__)
+constexpr int kVec = 16;
+#elif defined(__AVX__)
+constexpr int kVec = 8;
+#else
+constexpr int kVec = 4;
+#endif
+// Rows of C per register tile (each row holds one or two vector registers of columns).
+constexpr int kMR = kVec == 16 ? 8 : 4;
+
+// GCC/Clang vector extension: one SIMD register of kVec floats. Unaligned access goes through
+// memcpy, which compiles to a single unaligned load or store.
+typedef float vf __attribute__((vector_size(kVec * sizeof(float))));
+static inline vf loadu(const float* p) {
+  vf v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+static inline void storeu(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
+
+// One tile: C[MR, NV*kVec] += op(A)[MR, K] @ B[K, NV*kVec], accumulators held in registers.
+// TransA means A is stored [K, M] (lda = row stride of that storage), which is how the weight
+// gradient reads the states (h^T @ dpre). With skip > 0 the tile overlaps columns an earlier
+// tile already covered: it starts from zero and adds only its last kVec - skip columns into C.
+template <bool TransA, int MR, int NV>
+static inline void tile(int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc,
+                        int skip) {
+  vf acc[MR][NV];
+  for (int i = 0; i < MR; ++i)
+    for (int v = 0; v < NV; ++v) acc[i][v] = skip ? vf{} : loadu(C + (size_t)i * ldc + v * kVec);
+  for (int k = 0; k < K; ++k) {
+    vf b[NV];
+    for (int v = 0; v < NV; ++v) b[v] = loadu(B + (size_t)k * ldb + v * kVec);
+    for (int i = 0; i < MR; ++i) {
+      const float a = TransA ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+      for (int v = 0; v < NV; ++v) acc[i][v] += a * b[v];
+    }
+  }
+  for (int i = 0; i < MR; ++i) {
+    float* c = C + (size_t)i * ldc;
+    if (!skip) {
+      for (int v = 0; v < NV; ++v) storeu(c + v * kVec, acc[i][v]);
+    } else {
+      float tmp[kVec];
+      storeu(tmp, acc[i][0]);
+      for (int j = skip; j < kVec; ++j) c[j] += tmp[j];
+    }
+  }
+}
+
+// One block of MR rows across all N columns: two-register tiles, then one-register tiles,
+// then the ragged end as an overlapping one-register tile (N >= kVec is required).
+template <bool TransA, int MR>
+static inline void row_block(int N, int K, const float* A, int lda, const float* B, int ldb,
+                             float* C, int ldc) {
+  int j0 = 0;
+  for (; j0 + 2 * kVec <= N; j0 += 2 * kVec) tile<TransA, MR, 2>(K, A, lda, B + j0, ldb, C + j0, ldc, 0);
+  for (; j0 + kVec <= N; j0 += kVec) tile<TransA, MR, 1>(K, A, lda, B + j0, ldb, C + j0, ldc, 0);
+  if (j0 < N) {
+    const int start = N - kVec;
+    tile<TransA, MR, 1>(K, A, lda, B + start, ldb, C + start, ldc, j0 - start);
+  }
+}
+
+// Fallback for N < kVec (tiny hidden sizes): plain loops, same summation order over k.
+template <bool TransA>
+static inline void gemm_small(int M, int N, int K, const float* A, int lda, const float* B,
+                              int ldb, float* C, int ldc) {
+  for (int i = 0; i < M; ++i)
+    for (int k = 0; k < K; ++k) {
+      const float a = TransA ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+      for (int j = 0; j < N; ++j) C[(size_t)i * ldc + j] += a * B[(size_t)k * ldb + j];
+    }
+}
+
+// C[M, N] += op(A)[M, K] @ B[K, N], all row-major with explicit row strides.
+template <bool TransA>
+static inline void gemm_acc(int M, int N, int K, const float* A, int lda, const float* B, int ldb,
+                            float* C, int ldc) {
+  if (N < kVec) return gemm_small<TransA>(M, N, K, A, lda, B, ldb, C, ldc);
+  int i0 = 0;
+  for (; i0 + kMR <= M; i0 += kMR) {
+    const float* a = TransA ? A + i0 : A + (size_t)i0 * lda;
+    row_block<TransA, kMR>(N, K, a, lda, B, ldb, C + (size_t)i0 * ldc, ldc);
+  }
+  for (; i0 < M; ++i0) {  // leftover rows one at a time
+    const float* a = TransA ? A + i0 : A + (size_t)i0 * lda;
+    row_block<TransA, 1>(N, K, a, lda, B, ldb, C + (size_t)i0 * ldc, ldc);
+  }
+}
+
+// e^x for x in float range: 2^n * e^r with |r| <= ln2/2, degree-7 Taylor polynomial
+// (truncation error below 1e-8 relative), the power of two built from the exponent bits.
+static inline float exp_f(float x) {
+  x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+  const float shifter = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
+  const float t = x * 1.44269504088896341f + shifter;
+  const float n = t - shifter;
+  float r = x - n * 0.693145751953125f;
+  r = r - n * 1.428606765330187045e-06f;
+  float p = 1.0f / 5040.0f;
+  p = p * r + 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  const int32_t bits = ((int32_t)n + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
+}
+
+static inline float sigmoid_f(float x) { return 1.0f / (1.0f + exp_f(-x)); }
+
+// tanh with small relative error everywhere: odd Taylor series near 0 (where 1 - 2/(e^2x + 1)
+// would cancel), the exponential form elsewhere. Both are computed so the select vectorises.
+static inline float tanh_f(float x) {
+  const float a = x < 0 ? -x : x;
+  const float a2 = a * a;
+  float p = -1382.0f / 155925.0f;
+  p = p * a2 + 62.0f / 2835.0f;
+  p = p * a2 - 17.0f / 315.0f;
+  p = p * a2 + 2.0f / 15.0f;
+  p = p * a2 - 1.0f / 3.0f;
+  p = p * a2 * a + a;
+  const float q = 1.0f - 2.0f / (exp_f(2.0f * a) + 1.0f);
+  const float y = a < 0.3f ? p : q;
+  return x < 0 ? -y : y;
+}
+
+}  // namespace irnn

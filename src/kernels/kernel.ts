@@ -1,0 +1,47 @@
+// The contract every fused-recurrence kernel meets (native addon or TypeScript): forward and
+// backward through time over caller-allocated flat buffers, time-major rows [T, B, ...].
+// Buffers only: tensors and autograd live in src/models/recurrence.ts.
+import type { CellKind } from '../models/recurrence.js';
+
+export type Floats = Float32Array | Float64Array;
+
+/** Saved activations per (t, b) row, in units of H: lstm [i f g o c tanh(c)], gru [r z n hW_n+bh_n]. */
+export const AUX_WIDTH: Record<CellKind, number> = { rnn_relu: 0, rnn_tanh: 0, lstm: 6, gru: 4 };
+
+export interface KernelShape {
+  cell: CellKind;
+  T: number;
+  B: number;
+  H: number;
+}
+
+export interface ForwardArgs<F extends Floats = Float32Array> extends KernelShape {
+  x: F; // [T, B, G*H] input projections
+  W: F; // [H, G*H]
+  bh?: F; // [G*H] gru: required
+  h0: F; // [B, H]
+  c0?: F; // [B, H] lstm: required
+  states: F; // out [T, B, H]
+  aux: F; // out [T, B, AUX_WIDTH*H]
+  cT?: F; // out [B, H] lstm: required
+}
+
+export interface BackwardArgs<F extends Floats = Float32Array> extends KernelShape {
+  W: F;
+  h0: F;
+  c0?: F; // lstm: required
+  states: F; // from forward
+  aux: F; // from forward
+  dstates: F; // [T, B, H] loss gradient w.r.t. every state
+  dx: F; // out [T, B, G*H]
+  dW: F; // out [H, G*H]
+  dbh?: F; // out [G*H] gru: required
+  dh0: F; // out [B, H]
+  dc0?: F; // out [B, H] lstm: required
+}
+
+export interface Kernel {
+  impl: 'native' | 'typescript';
+  forward(a: ForwardArgs): void;
+  backward(a: BackwardArgs): void;
+}

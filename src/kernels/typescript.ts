@@ -1,0 +1,182 @@
+// Plain-loop fused recurrence: the fallback when the native addon is not built, and (on
+// Float64Arrays) the double-precision reference for finite-difference checks. Same buffers and
+// equations as native/recurrence.cc; no allocation inside the time loop.
+import type { CellKind } from '../models/recurrence.js';
+import { AUX_WIDTH, type BackwardArgs, type Floats, type ForwardArgs, type Kernel } from './kernel.js';
+
+const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+
+// C[M, N] += op(A)[M, K] @ B[K, N] at element offsets a0, b0, c0 with row strides. Positional
+// arguments on purpose: it runs every timestep and an options object would allocate each time.
+function gemmAcc(
+  M: number, N: number, K: number, transA: boolean,
+  A: Floats, a0: number, lda: number,
+  B: Floats, b0: number, ldb: number,
+  C: Floats, c0: number, ldc: number,
+): void {
+  for (let i = 0; i < M; i++) {
+    const ci = c0 + i * ldc;
+    for (let k = 0; k < K; k++) {
+      const a = transA ? A[a0 + k * lda + i]! : A[a0 + i * lda + k]!;
+      const bk = b0 + k * ldb;
+      for (let j = 0; j < N; j++) C[ci + j]! += a * B[bk + j]!;
+    }
+  }
+}
+
+/** The previous state for step t: h0 at t = 0, else the states row block of t - 1. */
+function prev<F extends Floats>(a: { states: F; h0: F; B: number; H: number }, t: number): [F, number] {
+  return t ? [a.states, (t - 1) * a.B * a.H] : [a.h0, 0];
+}
+
+type Step<Args> = (a: Args, t: number) => void;
+
+function rnnForward(relu: boolean): Step<ForwardArgs<Floats>> {
+  return (a, t) => {
+    const { B, H, states: h } = a;
+    const [hp, hpo] = prev(a, t);
+    const o = t * B * H;
+    h.set(a.x.subarray(o, o + B * H), o);
+    gemmAcc(B, H, H, false, hp, hpo, H, a.W, 0, H, h, o, H);
+    for (let i = o; i < o + B * H; i++) h[i] = relu ? Math.max(h[i]!, 0) : Math.tanh(h[i]!);
+  };
+}
+
+const lstmForward: Step<ForwardArgs<Floats>> = (a, t) => {
+  const { B, H, aux } = a;
+  const G = 4 * H, A = 6 * H;
+  const [hp, hpo] = prev(a, t);
+  for (let b = 0; b < B; b++) aux.set(a.x.subarray((t * B + b) * G, (t * B + b + 1) * G), (t * B + b) * A);
+  gemmAcc(B, G, H, false, hp, hpo, H, a.W, 0, G, aux, t * B * A, A);
+  for (let b = 0; b < B; b++) {
+    const r = (t * B + b) * A;
+    const [cs, co] = t ? [aux, r - B * A + 4 * H] : [a.c0!, b * H];
+    for (let j = 0; j < H; j++) {
+      const i = sigmoid(aux[r + j]!), f = sigmoid(aux[r + H + j]!);
+      const g = Math.tanh(aux[r + 2 * H + j]!), o = sigmoid(aux[r + 3 * H + j]!);
+      const c = f * cs[co + j]! + i * g, tc = Math.tanh(c);
+      aux[r + j] = i, aux[r + H + j] = f, aux[r + 2 * H + j] = g, aux[r + 3 * H + j] = o;
+      aux[r + 4 * H + j] = c, aux[r + 5 * H + j] = tc;
+      a.states[(t * B + b) * H + j] = o * tc;
+    }
+    if (t === a.T - 1) a.cT!.set(aux.subarray(r + 4 * H, r + 5 * H), b * H);
+  }
+};
+
+const gruForward: Step<ForwardArgs<Floats>> = (a, t) => {
+  const { B, H, aux, x } = a;
+  const G = 3 * H, A = 4 * H;
+  const [hp, hpo] = prev(a, t);
+  for (let b = 0; b < B; b++) aux.set(a.bh!, (t * B + b) * A);
+  gemmAcc(B, G, H, false, hp, hpo, H, a.W, 0, G, aux, t * B * A, A);
+  for (let b = 0; b < B; b++) {
+    const r = (t * B + b) * A, xo = (t * B + b) * G, ho = (t * B + b) * H;
+    for (let j = 0; j < H; j++) {
+      const rg = sigmoid(x[xo + j]! + aux[r + j]!), z = sigmoid(x[xo + H + j]! + aux[r + H + j]!);
+      const hn = aux[r + 2 * H + j]!, n = Math.tanh(x[xo + 2 * H + j]! + rg * hn);
+      aux[r + j] = rg, aux[r + H + j] = z, aux[r + 2 * H + j] = n, aux[r + 3 * H + j] = hn;
+      a.states[ho + j] = (1 - z) * n + z * hp[hpo + b * H + j]!;
+    }
+  }
+};
+
+// Backward steps: turn the carried dh (plus the loss gradient of step t) into pre-activation
+// gradients in `d` (the recurrent side) and leave dh_{t-1} minus its recurrent product in dh.
+interface BackState<F extends Floats> { dh: F; dc: F; d: F; WT: F }
+type BackStep = (a: BackwardArgs<Floats>, s: BackState<Floats>, t: number) => void;
+
+function rnnBackward(relu: boolean): BackStep {
+  return (a, s, t) => {
+    const { B, H } = a;
+    for (let i = 0, o = t * B * H; i < B * H; i++) {
+      const h = a.states[o + i]!;
+      const dh = s.dh[i]! + a.dstates[o + i]!;
+      s.d[o + i] = relu ? (h > 0 ? dh : 0) : dh * (1 - h * h);
+      s.dh[i] = 0;
+    }
+  };
+}
+
+const lstmBackward: BackStep = (a, s, t) => {
+  const { B, H, aux } = a;
+  const A = 6 * H, G = 4 * H;
+  for (let b = 0; b < B; b++) {
+    const r = (t * B + b) * A, d = (t * B + b) * G, o = (t * B + b) * H;
+    const [cs, co] = t ? [aux, r - B * A + 4 * H] : [a.c0!, b * H];
+    for (let j = 0; j < H; j++) {
+      const i = aux[r + j]!, f = aux[r + H + j]!, g = aux[r + 2 * H + j]!, og = aux[r + 3 * H + j]!;
+      const tc = aux[r + 5 * H + j]!;
+      const dh = s.dh[b * H + j]! + a.dstates[o + j]!;
+      const dc = s.dc[b * H + j]! + dh * og * (1 - tc * tc);
+      s.d[d + j] = dc * g * i * (1 - i);
+      s.d[d + H + j] = dc * cs[co + j]! * f * (1 - f);
+      s.d[d + 2 * H + j] = dc * i * (1 - g * g);
+      s.d[d + 3 * H + j] = dh * tc * og * (1 - og);
+      s.dc[b * H + j] = dc * f;
+      s.dh[b * H + j] = 0;
+    }
+  }
+};
+
+const gruBackward: BackStep = (a, s, t) => {
+  const { B, H, aux } = a;
+  const A = 4 * H, G = 3 * H;
+  const [hp, hpo] = prev(a, t);
+  for (let b = 0; b < B; b++) {
+    const r = (t * B + b) * A, d = (t * B + b) * G, o = (t * B + b) * H;
+    for (let j = 0; j < H; j++) {
+      const rg = aux[r + j]!, z = aux[r + H + j]!, n = aux[r + 2 * H + j]!, hn = aux[r + 3 * H + j]!;
+      const dh = s.dh[b * H + j]! + a.dstates[o + j]!;
+      const dnp = dh * (1 - z) * (1 - n * n);
+      const drp = dnp * hn * rg * (1 - rg);
+      const dzp = dh * (hp[hpo + b * H + j]! - n) * z * (1 - z);
+      a.dx[d + j] = drp, a.dx[d + H + j] = dzp, a.dx[d + 2 * H + j] = dnp;
+      s.d[d + j] = drp, s.d[d + H + j] = dzp, s.d[d + 2 * H + j] = dnp * rg;
+      s.dh[b * H + j] = dh * z;
+    }
+  }
+};
+
+const FORWARD: Record<CellKind, Step<ForwardArgs<Floats>>> = {
+  rnn_relu: rnnForward(true),
+  rnn_tanh: rnnForward(false),
+  lstm: lstmForward,
+  gru: gruForward,
+};
+const BACKWARD: Record<CellKind, BackStep> = {
+  rnn_relu: rnnBackward(true),
+  rnn_tanh: rnnBackward(false),
+  lstm: lstmBackward,
+  gru: gruBackward,
+};
+
+export function forward<F extends Floats>(a: ForwardArgs<F>): void {
+  const step = FORWARD[a.cell];
+  for (let t = 0; t < a.T; t++) step(a, t);
+}
+
+export function backward<F extends Floats>(a: BackwardArgs<F>): void {
+  const { cell, T, B, H } = a;
+  const G = a.W.length / H; // gates * H
+  const make = (n: number): F => new (a.dx.constructor as new (n: number) => F)(n);
+  const WT = make(G * H);
+  for (let m = 0; m < H; m++) for (let j = 0; j < G; j++) WT[j * H + m] = a.W[m * G + j]!;
+  const s: BackState<Floats> = { dh: make(B * H), dc: make(B * H), d: cell === 'gru' ? make(T * B * G) : a.dx, WT };
+  const step = BACKWARD[cell];
+  for (let t = T - 1; t >= 0; t--) {
+    step(a, s, t);
+    gemmAcc(B, H, G, false, s.d, t * B * G, G, WT, 0, H, s.dh, 0, H);
+  }
+  a.dh0.set(s.dh);
+  a.dc0?.set(s.dc);
+  // dW = [h0; s_1..s_{T-1}]^T @ d, summed over every step and row.
+  a.dW.fill(0);
+  gemmAcc(H, G, B, true, a.h0, 0, H, s.d, 0, G, a.dW, 0, G);
+  gemmAcc(H, G, (T - 1) * B, true, a.states, 0, H, s.d, B * G, G, a.dW, 0, G);
+  if (a.dbh) {
+    a.dbh.fill(0);
+    for (let k = 0; k < T * B; k++) for (let j = 0; j < G; j++) a.dbh[j]! += s.d[k * G + j]!;
+  }
+}
+
+export const typescriptKernel: Kernel = { impl: 'typescript', forward, backward };
