@@ -194,8 +194,10 @@ function pitchTrack(n: number, f0: number, rng: Rng): Float32Array {
 const white = (rng: Rng): number => (rng.uniform() - 0.5) * 3.4641016151377544;
 
 // Makes a vowel's RMS about 1 before the output is normalised, so the dB levels of noise sources
-// in phonemes.ts are relative to a vowel.
-const VOICE_GAIN = 6;
+// in phonemes.ts are relative to a vowel. The differentiated pulse's power grows as f0^3 (shorter,
+// steeper and more frequent pulses), hence the pitch compensation where it is used.
+const VOICE_GAIN = 19;
+const voiceGain = (f0: number): number => VOICE_GAIN * Math.pow(100 / f0, 1.5);
 const ASPIRATION = dbToGain(-26);
 
 export function synthesize(o: SynthOptions): Synthesized {
@@ -240,7 +242,7 @@ export function synthesize(o: SynthOptions): Synthesized {
     tilted = (1 - spk.tilt) * dg + spk.tilt * tilted;
     const av = tr.av[m]!;
     const ah = tr.ah[m]! + spk.breath * av * (g > 0 ? 1 : 0.3);
-    let x = VOICE_GAIN * av * tilted + (ah > 0 ? ah * white(rng) : 0);
+    let x = voiceGain(f0[m]!) * av * tilted + (ah > 0 ? ah * white(rng) : 0);
     for (const r of cascade) x = r.step(x);
     const nz = anti.step(x);
     if (tr.zero[m]! > 0) x = nz;

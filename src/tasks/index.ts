@@ -3,12 +3,14 @@ import type { TaskFactory } from './task.js';
 import { addingTask } from './adding.js';
 import { permutedMnistTask, pixelMnistTask } from './pixel-mnist.js';
 import { lmTask } from './language-model.js';
+import { speechTask } from './speech.js';
 
 export const TASKS = {
   adding: addingTask,
   pixel_mnist: pixelMnistTask,
   permuted_mnist: permutedMnistTask,
   lm: lmTask,
+  speech: speechTask,
 } satisfies Record<string, TaskFactory>;
 
 export type TaskName = keyof typeof TASKS;
