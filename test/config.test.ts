@@ -13,21 +13,22 @@ const userError = (t: import('ava').ExecutionContext, fn: () => unknown, pattern
 
 test('defaults compose the adding problem with IRNN and SGD', (t) => {
   const r = composeConfig({ overrides: [] });
-  t.deepEqual(r.choices, { task: 'adding', model: 'irnn', optimizer: 'sgd' });
+  t.deepEqual(r.choices, { task: 'adding', model: 'irnn', optimizer: 'adam' });
   t.is(r.config.task.name, 'adding');
   t.is(r.config.model.cell, 'rnn_relu');
   t.is(r.config.model.init, 'identity');
   t.is(r.config.model.identity_scale, 1);
   t.is(r.config.train.batch_size, 16);
-  t.is(r.config.optimizer.name, 'sgd');
+  t.is(r.config.optimizer.name, 'adam');
 });
 
 test('group choice replaces the whole group section', (t) => {
-  const r = composeConfig({ overrides: ['model=lstm', 'optimizer=adam'] });
+  const r = composeConfig({ overrides: ['model=lstm', 'optimizer=sgd'] });
   t.is(r.config.model.cell, 'lstm');
   t.is(r.config.model.forget_bias, 1);
   t.false('identity_scale' in r.config.model);
-  t.is(r.config.optimizer.beta1, 0.9);
+  t.is(r.config.optimizer.momentum, 0);
+  t.false('beta1' in r.config.optimizer);
 });
 
 test('values are typed', (t) => {
@@ -45,9 +46,9 @@ test('values are typed', (t) => {
 });
 
 test('+key adds, ~key deletes, and each refuses the wrong case', (t) => {
-  const r = composeConfig({ overrides: ['+train.note=first try', '~optimizer.momentum'] });
+  const r = composeConfig({ overrides: ['+train.note=first try', '~optimizer.beta1'] });
   t.is(r.config.train['note'], 'first try');
-  t.false('momentum' in r.config.optimizer);
+  t.false('beta1' in r.config.optimizer);
   userError(t, () => composeConfig({ overrides: ['+model.hidden=3'] }), /model\.hidden: the key already exists/);
   userError(t, () => composeConfig({ overrides: ['~model.nope'] }), /model\.nope: no such key/);
   t.deepEqual(parseOverride('~a.b'), { op: 'delete', key: 'a.b', text: '~a.b' });

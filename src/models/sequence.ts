@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Task } from '../tasks/task.js';
 import { Rng } from '../util/rng.js';
+import { gatherRows } from './gather.js';
 import { INITIALIZERS, type InitName } from './initializers.js';
 import { GATES, recurrence, resolveEngine, type CellKind, type Engine } from './recurrence.js';
 
@@ -117,8 +118,14 @@ export class SequenceModel {
     const H = spec.hidden;
     const state: CarryState = { h: [], c: [] };
     const out = tf.tidy(() => {
-      let inp = this.embedding ? tf.gather(this.embedding, x as tf.Tensor2D) : x; // [B, T, I]
-      let seq = tf.transpose(inp, [1, 0, 2]) as tf.Tensor3D; // [T, B, I]
+      let seq: tf.Tensor3D; // [T, B, I]
+      if (this.embedding) {
+        // Token ids in time-major order, looked up as rows of the embedding matrix.
+        const ids = tf.tidy(() => tf.transpose(x, [1, 0]).dataSync() as Int32Array);
+        seq = tf.reshape(gatherRows(this.embedding as tf.Tensor2D, ids), [T, B, -1]);
+      } else {
+        seq = tf.transpose(x, [1, 0, 2]);
+      }
       for (let l = 0; l < this.layers.length; l++) {
         const outs: tf.Tensor3D[] = [];
         this.layers[l]!.forEach((p, d) => {
@@ -165,7 +172,7 @@ export function reverseTime(seq: tf.Tensor3D, lengths?: Int32Array): tf.Tensor3D
       idx[t * B + b] = (t < len ? len - 1 - t : t) * B + b;
     }
   }
-  return tf.reshape(tf.gather(tf.reshape(seq, [T * B, F]), tf.tensor1d(idx, 'int32')), [T, B, F]);
+  return tf.reshape(gatherRows(tf.reshape(seq, [T * B, F]), idx), [T, B, F]);
 }
 
 /** The summary of a sequence for many-to-one readout: the forward state at the last real step
@@ -174,8 +181,13 @@ function lastStep(seq: tf.Tensor3D, lengths: Int32Array | undefined, H: number):
   const [T, B, F] = seq.shape;
   const idx = new Int32Array(B);
   for (let b = 0; b < B; b++) idx[b] = ((lengths?.[b] ?? T) - 1) * B + b;
-  const flat = tf.reshape(seq, [T * B, F]);
-  const fwd = tf.slice(tf.gather(flat, tf.tensor1d(idx, 'int32')), [0, 0], [B, H]);
+  if (!lengths) {
+    const fwd = tf.reshape(tf.slice(seq, [T - 1, 0, 0], [1, B, H]), [B, H]);
+    if (F === H) return fwd as tf.Tensor2D;
+    return tf.concat([fwd, tf.reshape(tf.slice(seq, [0, 0, H], [1, B, H]), [B, H])], 1) as tf.Tensor2D;
+  }
+  const flat = tf.reshape(seq, [T * B, F]) as tf.Tensor2D;
+  const fwd = tf.slice(gatherRows(flat, idx), [0, 0], [B, H]);
   if (F === H) return fwd as tf.Tensor2D;
   const bwd = tf.slice(seq, [0, 0, H], [1, B, H]).reshape([B, H]);
   return tf.concat([fwd, bwd], 1) as tf.Tensor2D;
