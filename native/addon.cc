@@ -53,6 +53,20 @@ bool read_shape(Reader& r, Shape& s, int& threads) {
   return r.ok;
 }
 
+// The optional input projection: inp [T, B, I], U [I, G*H], b [G*H] (forward only); in = null
+// when absent.
+irnn::Projection read_projection(Reader& r, const Shape& s, bool with_bias) {
+  irnn::Projection p{s.T * s.B, 0, irnn::gates(s.cell) * s.H, nullptr, nullptr, nullptr};
+  Napi::Value v = r.o.Get("inp");
+  if (v.IsUndefined() || v.IsNull() || !r.ok) return p;
+  p.I = r.num("I");
+  if (p.I < 1) return r.fail("I must be positive"), p;
+  p.in = r.arr("inp", (size_t)p.rows * p.I);
+  p.U = r.arr("U", (size_t)p.I * p.N);
+  if (with_bias) p.b = r.arr("b", p.N);
+  return p;
+}
+
 // Runs fn(part) for part = 0..n-1, parts 1.. on their own threads.
 template <typename F>
 void split(int n, F fn) {
@@ -69,8 +83,9 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
   if (!info[0].IsObject() || !read_shape(r, s, threads)) return info.Env().Undefined();
   const size_t T = s.T, B = s.B, H = s.H, G = irnn::gates(s.cell), A = irnn::aux_width(s.cell);
   const bool lstm = s.cell == Cell::Lstm, gru = s.cell == Cell::Gru;
+  float* x = r.arr("x", T * B * G * H);  // written first when the kernel projects the input
   irnn::Forward f{s,
-                  r.arr("x", T * B * G * H),
+                  x,
                   r.arr("W", H * G * H),
                   gru ? r.arr("bh", G * H) : nullptr,
                   r.arr("h0", B * H),
@@ -78,7 +93,9 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
                   r.arr("states", T * B * H),
                   A ? r.arr("aux", T * B * A * H) : nullptr,
                   lstm ? r.arr("cT", B * H) : nullptr};
+  irnn::Projection proj = read_projection(r, s, true);
   if (!r.ok) return info.Env().Undefined();
+  if (proj.in) irnn::project(proj, x);
   split(threads, [&](int p) { irnn::forward_rows(f, s.B * p / threads, s.B * (p + 1) / threads); });
   return info.Env().Undefined();
 }
@@ -102,6 +119,10 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
                    gru ? r.arr("dbh", G * H) : nullptr,
                    r.arr("dh0", B * H),
                    lstm ? r.arr("dc0", B * H) : nullptr};
+  irnn::Projection proj = read_projection(r, s, false);
+  float* dU = proj.in ? r.arr("dU", (size_t)proj.I * G * H) : nullptr;
+  float* db = proj.in ? r.arr("db", G * H) : nullptr;
+  float* dinp = proj.in ? r.arr("dinp", T * B * proj.I) : nullptr;
   if (!r.ok) return info.Env().Undefined();
   // Scratch lives for one call only; the GRU needs its own drec, the others write it into dx.
   std::vector<float> wt(G * H * H), carry(2 * B * H), drec(gru ? T * B * G * H : 0);
@@ -109,6 +130,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   irnn::prepare_backward(g, w);
   split(threads, [&](int p) { irnn::backward_rows(g, w, s.B * p / threads, s.B * (p + 1) / threads); });
   split(threads, [&](int p) { irnn::weight_grads(g, w, s.H * p / threads, s.H * (p + 1) / threads); });
+  if (proj.in) irnn::project_grads(proj, g.dx, dU, db, dinp);
   return info.Env().Undefined();
 }
 

@@ -4,6 +4,7 @@
 #include "recurrence.h"
 
 #include <cstring>
+#include <vector>
 
 #include "simd.h"
 
@@ -217,22 +218,29 @@ void weight_grads(const Backward& g, const Scratch& w, int r0, int r1) {
   const int H = s.H, G = gates(s.cell) * H, M = r1 - r0;
   float* dW = g.dW + (size_t)r0 * G;
   std::memset(dW, 0, sizeof(float) * M * G);
-  // dW = [h0; s_1..s_{T-1}]^T @ drec, in chunks of rows so both operands stay in cache.
+  // dW = [h0; s_1..s_{T-1}]^T @ drec
   gemm_acc<true>(M, G, s.B, g.h0 + r0, H, w.drec, G, dW, G);
-  const long rows = (long)(s.T - 1) * s.B;
-  const long chunk = 128;
-  for (long k0 = 0; k0 < rows; k0 += chunk) {
-    const int kc = (int)(rows - k0 < chunk ? rows - k0 : chunk);
-    gemm_acc<true>(M, G, kc, g.states + (size_t)k0 * H + r0, H, w.drec + ((size_t)s.B + k0) * G, G,
-                   dW, G);
-  }
-  if (g.dbh && r0 == 0) {
-    std::memset(g.dbh, 0, sizeof(float) * G);
-    const long all = (long)s.T * s.B;
-    for (long k = 0; k < all; ++k) {
-      const float* d = w.drec + (size_t)k * G;
-      for (int j = 0; j < G; ++j) g.dbh[j] += d[j];
-    }
+  gemm_tn_chunked(M, G, (long)(s.T - 1) * s.B, g.states + r0, H, w.drec + (size_t)s.B * G, G, dW, G);
+  if (g.dbh && r0 == 0) column_sums((long)s.T * s.B, G, w.drec, g.dbh);
+}
+
+void project(const Projection& p, float* x) {
+  for (int r = 0; r < p.rows; ++r) std::memcpy(x + (size_t)r * p.N, p.b, sizeof(float) * p.N);
+  gemm_acc<false>(p.rows, p.N, p.I, p.in, p.I, p.U, p.N, x, p.N);
+}
+
+void project_grads(const Projection& p, const float* dx, float* dU, float* db, float* din) {
+  std::memset(dU, 0, sizeof(float) * p.I * p.N);
+  gemm_tn_chunked(p.I, p.N, p.rows, p.in, p.I, dx, p.N, dU, p.N);
+  column_sums(p.rows, p.N, dx, db);
+  if (p.I < kVec) {
+    gemm_nt_dot(p.rows, p.I, p.N, dx, p.N, p.U, p.N, din, p.I);
+  } else {
+    std::vector<float> UT((size_t)p.N * p.I);
+    for (int i = 0; i < p.I; ++i)
+      for (int j = 0; j < p.N; ++j) UT[(size_t)j * p.I + i] = p.U[(size_t)i * p.N + j];
+    std::memset(din, 0, sizeof(float) * p.rows * p.I);
+    gemm_acc<false>(p.rows, p.I, p.N, dx, p.N, UT.data(), p.I, din, p.I);
   }
 }
 

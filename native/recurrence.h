@@ -55,6 +55,18 @@ struct Scratch {
   float* dc;
 };
 
+// The input projection, when the kernel does it too: x = in @ U + b over all T*B rows at once,
+// one product outside the time loop (it saves the framework a large tensor and two products).
+struct Projection {
+  int rows, I, N;   // rows = T*B, N = G*H
+  const float* in;  // [rows, I]
+  const float* U;   // [I, N]
+  const float* b;   // [N]
+};
+void project(const Projection& p, float* x);  // x [rows, N]
+// From dx [rows, N]: dU [I, N] = in^T dx, db [N] = column sums of dx, din [rows, I] = dx U^T.
+void project_grads(const Projection& p, const float* dx, float* dU, float* db, float* din);
+
 // Rows b0..b1 of the batch never interact, so a caller may split the batch across threads.
 void forward_rows(const Forward& f, int b0, int b1);
 void prepare_backward(const Backward& g, const Scratch& w);

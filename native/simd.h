@@ -99,6 +99,41 @@ static inline void gemm_acc(int M, int N, int K, const float* A, int lda, const 
   }
 }
 
+// C[M, N] += A^T @ B with A stored [K, M] and K large (a sum over every step and row): K is
+// cut into chunks so that the rows of A and B a chunk touches stay in cache across C's tiles.
+static inline void gemm_tn_chunked(int M, int N, long K, const float* A, int lda, const float* B,
+                                   int ldb, float* C, int ldc) {
+  const long chunk = 128;
+  for (long k0 = 0; k0 < K; k0 += chunk) {
+    const int kc = (int)(K - k0 < chunk ? K - k0 : chunk);
+    gemm_acc<true>(M, N, kc, A + (size_t)k0 * lda, lda, B + (size_t)k0 * ldb, ldb, C, ldc);
+  }
+}
+
+// C[M, N] = A[M, K] @ B[N, K]^T as dot products along contiguous rows: the shape of a
+// gradient with respect to a narrow input (N = 1 or 2 features), where tiles would be empty.
+static inline void gemm_nt_dot(int M, int N, int K, const float* A, int lda, const float* B,
+                               int ldb, float* C, int ldc) {
+  for (int i = 0; i < M; ++i)
+    for (int j = 0; j < N; ++j) {
+      const float* a = A + (size_t)i * lda;
+      const float* b = B + (size_t)j * ldb;
+      float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+      for (int k = 0; k < K; ++k) s += a[k] * b[k];
+      C[(size_t)i * ldc + j] = s;
+    }
+}
+
+// Column sums: out[N] = sum over rows of X[rows, N].
+static inline void column_sums(long rows, int N, const float* X, float* out) {
+  std::memset(out, 0, sizeof(float) * N);
+  for (long k = 0; k < rows; ++k) {
+    const float* x = X + (size_t)k * N;
+    for (int j = 0; j < N; ++j) out[j] += x[j];
+  }
+}
+
 // e^x for x in float range: 2^n * e^r with |r| <= ln2/2, degree-7 Taylor polynomial
 // (truncation error below 1e-8 relative), the power of two built from the exponent bits.
 static inline float exp_f(float x) {

@@ -15,8 +15,18 @@ export interface KernelShape {
   H: number;
 }
 
+/** The input projection, when the kernel does it as well: x = inp @ U + b for all T*B rows in
+ *  one product before the time loop; x is then scratch that the kernel fills. */
+export interface Projection<F extends Floats = Float32Array> {
+  I: number;
+  inp: F; // [T, B, I]
+  U: F; // [I, G*H]
+  b: F; // [G*H]
+}
+
 export interface ForwardArgs<F extends Floats = Float32Array> extends KernelShape {
-  x: F; // [T, B, G*H] input projections
+  x: F; // [T, B, G*H] input projections (written first when `proj` is given)
+  proj?: Projection<F>;
   W: F; // [H, G*H]
   bh?: F; // [G*H] gru: required
   h0: F; // [B, H]
@@ -38,6 +48,11 @@ export interface BackwardArgs<F extends Floats = Float32Array> extends KernelSha
   dbh?: F; // out [G*H] gru: required
   dh0: F; // out [B, H]
   dc0?: F; // out [B, H] lstm: required
+  proj?: Omit<Projection<F>, 'b'> & {
+    dinp: F; // out [T, B, I]
+    dU: F; // out [I, G*H]
+    db: F; // out [G*H]
+  };
 }
 
 export interface Kernel {

@@ -35,8 +35,9 @@ export function loadNativeKernel(): NativeKernel | null {
   try {
     const addon = createRequire(import.meta.url)(ADDON_PATH) as Addon;
     const threads = Number(process.env.IRNN_KERNEL_THREADS ?? 1) || 1;
+    // The addon reads one flat object; the projection's fields join it at the top level.
     const call = (fn: (a: Record<string, unknown>) => void) => (a: ForwardArgs | BackwardArgs) =>
-      fn({ ...a, cell: CELL_CODE[a.cell], threads });
+      fn({ ...a, ...a.proj, cell: CELL_CODE[a.cell], threads });
     cached = { impl: 'native', forward: call(addon.forward), backward: call(addon.backward), simdWidth: addon.simdWidth };
   } catch (e) {
     loadError = e instanceof Error ? e.message.split('\n')[0]! : String(e);

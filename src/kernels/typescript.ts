@@ -151,6 +151,12 @@ const BACKWARD: Record<CellKind, BackStep> = {
 };
 
 export function forward<F extends Floats>(a: ForwardArgs<F>): void {
+  const p = a.proj;
+  if (p) {
+    const rows = a.T * a.B, N = p.b.length;
+    for (let r = 0; r < rows; r++) a.x.set(p.b, r * N);
+    gemmAcc(rows, N, p.I, false, p.inp, 0, p.I, p.U, 0, N, a.x, 0, N);
+  }
   const step = FORWARD[a.cell];
   for (let t = 0; t < a.T; t++) step(a, t);
 }
@@ -173,10 +179,23 @@ export function backward<F extends Floats>(a: BackwardArgs<F>): void {
   a.dW.fill(0);
   gemmAcc(H, G, B, true, a.h0, 0, H, s.d, 0, G, a.dW, 0, G);
   gemmAcc(H, G, (T - 1) * B, true, a.states, 0, H, s.d, B * G, G, a.dW, 0, G);
-  if (a.dbh) {
-    a.dbh.fill(0);
-    for (let k = 0; k < T * B; k++) for (let j = 0; j < G; j++) a.dbh[j]! += s.d[k * G + j]!;
+  if (a.dbh) columnSums(s.d, T * B, G, a.dbh);
+  const p = a.proj;
+  if (p) {
+    // dU = inp^T dx, db = column sums of dx, dinp = dx U^T
+    p.dU.fill(0);
+    gemmAcc(p.I, G, T * B, true, p.inp, 0, p.I, a.dx, 0, G, p.dU, 0, G);
+    columnSums(a.dx, T * B, G, p.db);
+    const UT = make(G * p.I);
+    for (let i = 0; i < p.I; i++) for (let j = 0; j < G; j++) UT[j * p.I + i] = p.U[i * G + j]!;
+    p.dinp.fill(0);
+    gemmAcc(T * B, p.I, G, false, a.dx, 0, G, UT, 0, p.I, p.dinp, 0, p.I);
   }
+}
+
+function columnSums(X: Floats, rows: number, N: number, out: Floats): void {
+  out.fill(0);
+  for (let k = 0; k < rows; k++) for (let j = 0; j < N; j++) out[j]! += X[k * N + j]!;
 }
 
 export const typescriptKernel: Kernel = { impl: 'typescript', forward, backward };

@@ -1,9 +1,11 @@
 // The seam between models and kernels: the recurrence of ONE layer in ONE direction over the
 // WHOLE sequence, in one call. Models never loop over time themselves; they call `recurrence`.
-// Input projections (U x_t + b) are computed by the caller for all timesteps at once.
-// Two engines: `unrolled` (tfjs ops per step, the reference) and `fused` (one kernel call).
+// Input projections (x_t U + b) for all timesteps are one product: by the caller (xProj) or,
+// given `input`, by the engine. Engines: `unrolled` (tfjs ops per step, the reference) and
+// `fused` (one kernel call for the whole sequence, src/kernels/fused.ts).
 import * as tf from '@tensorflow/tfjs';
-import { activeKernel, AUX_WIDTH } from '../kernels/index.js';
+import { fusedRecurrence } from '../kernels/fused.js';
+import { activeKernel } from '../kernels/index.js';
 
 export type CellKind = 'rnn_relu' | 'rnn_tanh' | 'lstm' | 'gru';
 export type Engine = 'auto' | 'fused' | 'unrolled';
@@ -13,9 +15,17 @@ export const GATES: Record<CellKind, number> = { rnn_relu: 1, rnn_tanh: 1, lstm:
 
 export interface RecurrenceInput {
   cell: CellKind;
-  /** [T, B, G*H] time-major input projection U x_t + b, gate blocks in order:
-   *  rnn: [a]; lstm: [i, f, g, o]; gru: [r, z, n]. */
-  xProj: tf.Tensor3D;
+  /** [T, B, G*H] time-major input projection x_t U + b, gate blocks in order:
+   *  rnn: [a]; lstm: [i, f, g, o]; gru: [r, z, n]. Give either xProj or `input`. */
+  xProj?: tf.Tensor3D;
+  /** Instead of xProj: the layer's input and projection weights. The fused engine then does the
+   *  projection (one product before the time loop) and its gradients inside the kernel, which
+   *  saves a [T, B, G*H] tensor, two matrix products and a column sum per step in tfjs. */
+  input?: {
+    x: tf.Tensor3D; // [T, B, I]
+    U: tf.Tensor2D; // [I, G*H]
+    b: tf.Tensor1D; // [G*H]
+  };
   /** [H, G*H] recurrent weights; the pre-activation adds h_{t-1} @ W. */
   W: tf.Tensor2D;
   /** [G*H] recurrent bias, GRU only (n = tanh(x_n + r * (h W_n + bh_n))); absent for others. */
@@ -82,7 +92,8 @@ function unrolled(input: RecurrenceInput): RecurrenceOutput {
     const step = STEPS[input.cell];
     let s: StepState = { h: input.h0, c: input.cell === 'lstm' ? (input.c0 ?? tf.zerosLike(input.h0)) : undefined };
     const hs: tf.Tensor2D[] = [];
-    for (const x of tf.unstack(input.xProj) as tf.Tensor2D[]) {
+    const xProj = input.xProj ?? projectInput(input.input!);
+    for (const x of tf.unstack(xProj) as tf.Tensor2D[]) {
       s = step(x, s, input.W, input.bh);
       hs.push(s.h);
     }
@@ -90,52 +101,24 @@ function unrolled(input: RecurrenceInput): RecurrenceOutput {
   });
 }
 
-function fused(input: RecurrenceInput): RecurrenceOutput {
-  const { cell, xProj, W, h0 } = input;
-  const [T, B, GH] = xProj.shape;
-  const H = W.shape[0];
-  const kernel = activeKernel();
-  // Optional inputs join the differentiated list only when given; absent ones are zeros.
-  const optional = { bh: cell === 'gru' ? input.bh : undefined, c0: cell === 'lstm' ? input.c0 : undefined };
-  const inputs: tf.Tensor[] = [xProj, W, h0];
-  if (optional.bh) inputs.push(optional.bh);
-  if (optional.c0) inputs.push(optional.c0);
-  const read = (t: tf.Tensor) => t.dataSync() as Float32Array; // wasm: one copy out of its heap
-  let cT: Float32Array | undefined;
-
-  const run = tf.customGrad((...args) => {
-    const [x, w, h] = (args.slice(0, 3) as tf.Tensor[]).map(read) as [Float32Array, Float32Array, Float32Array];
-    const bh = optional.bh ? read(optional.bh) : cell === 'gru' ? new Float32Array(GH) : undefined;
-    const c0 = optional.c0 ? read(optional.c0) : cell === 'lstm' ? new Float32Array(B * H) : undefined;
-    const states = new Float32Array(T * B * H);
-    const aux = new Float32Array(T * B * AUX_WIDTH[cell] * H);
-    cT = cell === 'lstm' ? new Float32Array(B * H) : undefined;
-    kernel.forward({ cell, T, B, H, x, W: w, bh, h0: h, c0, states, aux, cT });
-
-    const gradFunc = (dy: tf.Tensor): tf.Tensor[] => {
-      const g = {
-        dx: new Float32Array(T * B * GH),
-        dW: new Float32Array(H * GH),
-        dbh: cell === 'gru' ? new Float32Array(GH) : undefined,
-        dh0: new Float32Array(B * H),
-        dc0: c0 ? new Float32Array(B * H) : undefined,
-      };
-      kernel.backward({ cell, T, B, H, W: w, h0: h, c0, states, aux, dstates: read(dy), ...g });
-      const grads: tf.Tensor[] = [tf.tensor3d(g.dx, [T, B, GH]), tf.tensor2d(g.dW, [H, GH]), tf.tensor2d(g.dh0, [B, H])];
-      if (optional.bh) grads.push(tf.tensor1d(g.dbh!));
-      if (optional.c0) grads.push(tf.tensor2d(g.dc0!, [B, H]));
-      return grads;
-    };
-    return { value: tf.tensor3d(states, [T, B, H]), gradFunc };
-  });
-
-  const states = run(...inputs) as tf.Tensor3D;
-  return { states, cT: cT && tf.tensor2d(cT, [B, H]) };
-}
-
-const ENGINES: Record<Exclude<Engine, 'auto'>, (input: RecurrenceInput) => RecurrenceOutput> = { fused, unrolled };
+const ENGINES: Record<Exclude<Engine, 'auto'>, (input: RecurrenceInput) => RecurrenceOutput> = {
+  fused: fusedRecurrence,
+  unrolled,
+};
 
 /** The recurrence of one layer in one direction over the whole sequence (see RecurrenceInput). */
 export function recurrence(input: RecurrenceInput): RecurrenceOutput {
+  if ((input.xProj === undefined) === (input.input === undefined)) {
+    throw new Error('recurrence: give exactly one of xProj and input');
+  }
   return ENGINES[input.engine](input);
+}
+
+/** x [T, B, I] @ U [I, G*H] + b as one product over all T*B rows: [T, B, G*H]. */
+export function projectInput(p: NonNullable<RecurrenceInput['input']>): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [T, B, I] = p.x.shape;
+    const flat = tf.add(tf.matMul(tf.reshape(p.x, [T * B, I]), p.U), p.b);
+    return tf.reshape(flat, [T, B, -1]) as tf.Tensor3D;
+  });
 }

@@ -1,0 +1,159 @@
+// `npm run bench`: speed of one training step (batch 16, 100 hidden, SGD, clipping at 1) for
+// irnn, lstm, gru at T = 150 (adding, 2 inputs) and T = 784 (pixel MNIST, 1 input): the fused
+// kernel alone, the whole trainer step with engine=fused and =unrolled (wasm), and PyTorch CPU.
+// Prints a markdown table; medians after warm-up. Never asserts: the targets are reported.
+// Options: --models irnn,lstm,gru  --lengths 150,784  --runs N  --no-torch  --no-unrolled
+import { spawnSync } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { composeConfig } from '../src/config/index.js';
+import { activeKernel, AUX_WIDTH } from '../src/kernels/index.js';
+import { loadNativeKernel } from '../src/kernels/native.js';
+import { GATES, type CellKind } from '../src/models/recurrence.js';
+import { createTrainer } from '../src/train/trainer.js';
+
+const B = 16;
+const H = 100;
+const MODELS: Record<string, CellKind> = { irnn: 'rnn_relu', lstm: 'lstm', gru: 'gru' };
+const LENGTHS: Record<number, { input: number; task: string[] }> = {
+  150: { input: 2, task: ['task=adding', 'task.seq_len=150'] },
+  784: { input: 1, task: ['task=pixel_mnist'] },
+};
+const TORCH_SCRIPT = fileURLToPath(new URL('./torch_rnn_step.py', import.meta.url));
+const PYTHON = '/usr/bin/python3';
+
+const { values: args } = parseArgs({
+  options: {
+    models: { type: 'string', default: 'irnn,lstm,gru' },
+    lengths: { type: 'string', default: '150,784' },
+    runs: { type: 'string', default: '9' },
+    'no-torch': { type: 'boolean', default: false },
+    'no-unrolled': { type: 'boolean', default: false },
+  },
+});
+const RUNS = Number(args.runs);
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** Median wall-clock ms of `fn` after `warmup` untimed calls. */
+function timeIt(fn: () => void, o: { warmup: number; runs: number }): number {
+  for (let i = 0; i < o.warmup; i++) fn();
+  const ms: number[] = [];
+  for (let i = 0; i < o.runs; i++) {
+    const t0 = performance.now();
+    fn();
+    ms.push(performance.now() - t0);
+  }
+  return median(ms);
+}
+
+/** Forward + backward of the fused kernel alone on ready buffers (no tensors, no copies). */
+function kernelOnly(cell: CellKind, T: number): number {
+  const G = GATES[cell];
+  const rand = (n: number, scale: number) => Float32Array.from({ length: n }, () => (Math.random() - 0.5) * scale);
+  const W = cell === 'rnn_relu' ? Float32Array.from({ length: H * H }, (_, i) => (i % (H + 1) === 0 ? 1 : 0)) : rand(H * G * H, 0.2);
+  const shape = { cell, T, B, H };
+  const bufs = {
+    x: rand(T * B * G * H, 0.2),
+    W,
+    bh: cell === 'gru' ? rand(G * H, 0.1) : undefined,
+    h0: new Float32Array(B * H),
+    c0: cell === 'lstm' ? new Float32Array(B * H) : undefined,
+    states: new Float32Array(T * B * H),
+    aux: new Float32Array(T * B * AUX_WIDTH[cell] * H),
+    cT: cell === 'lstm' ? new Float32Array(B * H) : undefined,
+  };
+  const grads = {
+    dstates: rand(T * B * H, 0.01),
+    dx: new Float32Array(T * B * G * H),
+    dW: new Float32Array(H * G * H),
+    dbh: cell === 'gru' ? new Float32Array(G * H) : undefined,
+    dh0: new Float32Array(B * H),
+    dc0: cell === 'lstm' ? new Float32Array(B * H) : undefined,
+  };
+  const k = activeKernel();
+  return timeIt(() => {
+    k.forward({ ...shape, ...bufs });
+    k.backward({ ...shape, ...bufs, ...grads });
+  }, { warmup: 3, runs: RUNS * 2 });
+}
+
+/** Median ms of `trainer.step()` for one model, length and engine (wasm backend). */
+async function trainerStep(model: string, T: number, engine: 'fused' | 'unrolled'): Promise<number> {
+  const overrides = [`model=${model}`, ...LENGTHS[T]!.task, `model.engine=${engine}`, 'backend=wasm',
+    `train.batch_size=${B}`, `model.hidden=${H}`, 'optimizer=sgd', 'optimizer.clip=1'];
+  const trainer = await createTrainer({ cfg: composeConfig({ overrides }).config });
+  const slow = engine === 'unrolled';
+  const ms = timeIt(() => trainer.step(), { warmup: slow ? 1 : 3, runs: slow ? 3 : RUNS });
+  trainer.dispose();
+  return ms;
+}
+
+function torchAvailable(): boolean {
+  return !args['no-torch'] && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+}
+
+function torchStep(model: string, T: number): { ms: number; version: string } | null {
+  const r = spawnSync(PYTHON, [TORCH_SCRIPT, '--kind', model, '--seq-len', String(T), '--input',
+    String(LENGTHS[T]!.input), '--batch', String(B), '--hidden', String(H), '--threads', '1',
+    '--runs', String(T > 200 ? 3 : 7)], { encoding: 'utf8' });
+  if (r.status !== 0) return null;
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms: number; torch: string };
+  return { ms: out.ms, version: out.torch };
+}
+
+/** FLOPs of one step's recurrence, forward + backward ~ 3x forward (the convention PyTorch
+ *  peers use, so GFLOP/s compare across engines). */
+const flops = (cell: CellKind, T: number, I: number) => 3 * 2 * B * H * (H + I) * T * GATES[cell];
+
+function machineLine(): string {
+  const lscpu = spawnSync('lscpu', [], { encoding: 'utf8' }).stdout ?? '';
+  const model = /Model name:\s*(.+)/.exec(lscpu)?.[1]?.trim() ?? cpus()[0]?.model ?? 'unknown CPU';
+  return `${model}, ${cpus().length} cores, Node ${process.versions.node}, tfjs ${tf.version_core}`;
+}
+
+const f1 = (x: number | undefined, d = 1) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(d));
+
+async function main(): Promise<void> {
+  const models = args.models.split(',');
+  const lengths = args.lengths.split(',').map(Number);
+  const torch = torchAvailable();
+  const native = loadNativeKernel();
+  const load0 = loadavg()[0]!;
+  const started = performance.now();
+  const rows: string[] = [];
+  let torchVersion = '';
+  for (const T of lengths) {
+    for (const model of models) {
+      const cell = MODELS[model]!;
+      const I = LENGTHS[T]!.input;
+      const kernel = kernelOnly(cell, T);
+      const fused = await trainerStep(model, T, 'fused');
+      const unrolled = args['no-unrolled'] ? NaN : await trainerStep(model, T, 'unrolled');
+      const pt = torch ? torchStep(model, T) : null;
+      if (pt) torchVersion = pt.version;
+      const gflops = flops(cell, T, I) / fused / 1e6;
+      rows.push(`| ${model} | ${T} | ${f1(kernel, 2)} | ${f1(fused, 2)} | ${f1(1000 / fused)} | ${f1(gflops)} | ` +
+        `${f1((100 * kernel) / fused, 0)}% | ${f1(unrolled, 0)} | ${f1(unrolled / fused)}x | ${f1(pt?.ms)} | ${f1(pt ? pt.ms / fused : NaN)}x |`);
+      process.stderr.write(`${rows.at(-1)}\n`);
+    }
+  }
+  const impl = native ? `native addon (SIMD width ${native.simdWidth} floats)` : 'TypeScript loops (native addon not built)';
+  console.log(`\nMachine: ${machineLine()}. Fused kernel: ${impl}.`);
+  console.log(`Batch ${B}, hidden ${H}, SGD, global-norm clip 1; T=150: adding (2 inputs), T=784: pixel MNIST (1 input).`);
+  console.log(`Median of ${RUNS} steps after warm-up (unrolled: 3 steps). GFLOP/s counts the recurrence only, ` +
+    `3 x 2 x B x H x (H+I) x T x gates per step.`);
+  console.log(`PyTorch: ${torch ? `${torchVersion}, CPU, 1 thread (scripts/torch_rnn_step.py)` : 'not available (/usr/bin/python3 cannot import torch)'}.`);
+  console.log(`Load average ${load0.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end; ${((performance.now() - started) / 1000).toFixed(0)} s in all.\n`);
+  console.log('| model | T | kernel fwd+bwd ms | fused step ms | steps/s | GFLOP/s | step keeps (kernel ms / step ms) | unrolled step ms | fused vs unrolled | PyTorch ms | fused vs PyTorch |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) console.log(r);
+  console.log('\nTargets: fused >= 10x PyTorch and >= 20x unrolled; the whole step keeps >= 70% of kernel-only throughput.');
+}
+
+await main();

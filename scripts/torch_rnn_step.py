@@ -1,0 +1,65 @@
+"""PyTorch CPU peer for `npm run bench`: median time of one training step of a one-layer RNN.
+
+Mirrors the harness step: many-to-one readout of the last state, MSE loss, SGD, global-norm
+gradient clipping at 1. Prints one JSON line: {"torch": version, "ms": median ms per step, ...}.
+Usage: python3 torch_rnn_step.py --kind irnn|lstm|gru --seq-len 150 --input 2 [--threads 1]
+"""
+import argparse
+import json
+import statistics
+import time
+
+import torch
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--kind", choices=["irnn", "lstm", "gru"], required=True)
+    p.add_argument("--seq-len", type=int, required=True)
+    p.add_argument("--input", type=int, default=2)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--hidden", type=int, default=100)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--runs", type=int, default=7)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+
+    if a.kind == "irnn":
+        rnn = torch.nn.RNN(a.input, a.hidden, nonlinearity="relu")
+        with torch.no_grad():  # the IRNN initialisation: identity recurrence, small inputs
+            rnn.weight_hh_l0.copy_(torch.eye(a.hidden))
+            rnn.weight_ih_l0.normal_(0, 0.001)
+            rnn.bias_hh_l0.zero_()
+            rnn.bias_ih_l0.zero_()
+    else:
+        rnn = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[a.kind](a.input, a.hidden)
+    head = torch.nn.Linear(a.hidden, 1)
+    params = list(rnn.parameters()) + list(head.parameters())
+    opt = torch.optim.SGD(params, lr=0.01)
+    x = torch.rand(a.seq_len, a.batch, a.input)  # [T, B, I]
+    y = torch.rand(a.batch, 1)
+
+    def step():
+        opt.zero_grad()
+        out, _ = rnn(x)
+        loss = ((head(out[-1]) - y) ** 2).mean()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        return loss.item()
+
+    for _ in range(a.warmup):
+        step()
+    times = []
+    for _ in range(a.runs):
+        t0 = time.perf_counter()
+        step()
+        times.append((time.perf_counter() - t0) * 1000)
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(),
+                      "ms": statistics.median(times), "runs": a.runs}))
+
+
+if __name__ == "__main__":
+    main()
