@@ -85,3 +85,23 @@ test('irnn config prints the resolved config as YAML', async (t) => {
   t.regex(r.stdout, /hidden: 32/);
   t.regex(r.stdout, /forget_bias: 1/);
 });
+
+test('Ctrl-C during irnn run marks the run interrupted and exits 130', async (t) => {
+  const db = tmpDb();
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [BIN, 'run', 'task.seq_len=8', 'model.hidden=8', 'task.test_size=20', 'train.steps=1000000', 'train.log_every=5', '--db', db]);
+  let err = '';
+  const code = await new Promise<number | null>((resolve) => {
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (/step \d+\/1000000/.test(err) && !child.killed) child.kill('SIGINT');
+    });
+    child.on('exit', (c) => resolve(c));
+  });
+  t.is(code, 130, err);
+  const list = await irnn(['runs', 'list', '--json', '--db', db]);
+  const runs = JSON.parse(list.stdout) as Array<{ status: string; step: number }>;
+  t.is(runs.length, 1);
+  t.is(runs[0]!.status, 'interrupted');
+  t.true(runs[0]!.step > 0);
+});
