@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { CellKind } from '../models/recurrence.js';
 import type { BackwardArgs, ForwardArgs, Kernel } from './kernel.js';
 
-interface Addon {
+export interface Addon {
   forward(a: Record<string, unknown>): void;
   backward(a: Record<string, unknown>): void;
   simdWidth: number;
@@ -21,28 +21,46 @@ export interface NativeKernel extends Kernel {
   simdWidth: number;
 }
 
-let cached: NativeKernel | null | undefined;
+let addon: Addon | null | undefined;
 let loadError = '';
 
-/** The native kernel, or null (see `nativeLoadError()` for why). */
-export function loadNativeKernel(): NativeKernel | null {
-  if (cached !== undefined) return cached;
-  cached = null;
+function loadAddon(): Addon | null {
+  if (addon !== undefined) return addon;
+  addon = null;
   if (process.env.IRNN_KERNEL === 'typescript') {
     loadError = 'IRNN_KERNEL=typescript';
-    return cached;
+    return addon;
   }
   try {
-    const addon = createRequire(import.meta.url)(ADDON_PATH) as Addon;
-    const threads = Number(process.env.IRNN_KERNEL_THREADS ?? 1) || 1;
-    // The addon reads one flat object; the projection's fields join it at the top level.
-    const call = (fn: (a: Record<string, unknown>) => void) => (a: ForwardArgs | BackwardArgs) =>
-      fn({ ...a, ...a.proj, cell: CELL_CODE[a.cell], threads });
-    cached = { impl: 'native', forward: call(addon.forward), backward: call(addon.backward), simdWidth: addon.simdWidth };
+    addon = createRequire(import.meta.url)(ADDON_PATH) as Addon;
   } catch (e) {
     loadError = e instanceof Error ? e.message.split('\n')[0]! : String(e);
   }
-  return cached;
+  return addon;
+}
+
+const kernels = new Map<number, NativeKernel>();
+
+/** The native kernel, or null (see `nativeLoadError()` for why). `threads` splits the batch
+ *  (default: IRNN_KERNEL_THREADS, else 1); results do not depend on it. */
+export function loadNativeKernel(opts: { threads?: number } = {}): NativeKernel | null {
+  const a = loadAddon();
+  if (!a) return null;
+  const threads = opts.threads ?? (Number(process.env.IRNN_KERNEL_THREADS ?? 1) || 1);
+  let k = kernels.get(threads);
+  if (!k) {
+    // The addon reads one flat object; the projection's fields join it at the top level.
+    const call = (fn: (o: Record<string, unknown>) => void) => (o: ForwardArgs | BackwardArgs) =>
+      fn({ ...o, ...o.proj, cell: CELL_CODE[o.cell], threads });
+    k = { impl: 'native', forward: call(a.forward), backward: call(a.backward), simdWidth: a.simdWidth };
+    kernels.set(threads, k);
+  }
+  return k;
+}
+
+/** The raw addon functions, for tests of its argument checks. */
+export function nativeAddon(): Addon | null {
+  return loadAddon();
 }
 
 export function nativeLoadError(): string {
