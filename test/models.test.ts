@@ -20,7 +20,7 @@ test('the IRNN recurrent matrix is exactly the scaled identity, input weights ar
     const W = p.W.arraySync() as number[][];
     for (let i = 0; i < 7; i++) for (let j = 0; j < 7; j++) t.is(W[i]![j], i === j ? Math.fround(scale) : 0);
     t.true((p.b.dataSync() as Float32Array).every((v) => v === 0));
-    const U = p.U.dataSync();
+    const U = p.U.dataSync() as Float32Array;
     const std = Math.sqrt(U.reduce((s, v) => s + v * v, 0) / U.length);
     t.true(std > 0 && std < 0.003);
     m.dispose();

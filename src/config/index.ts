@@ -2,9 +2,8 @@
 // run needs, and name the run (a hash of the resolved config). Nothing here trains or stores.
 import { createHash } from 'node:crypto';
 import { TASKS } from '../tasks/index.js';
-import { OPTIMIZERS } from '../train/optimizers.js';
 import { BACKENDS } from '../train/backend.js';
-import { compose, type Composed } from './compose.js';
+import { compose, groupOptions, type Composed } from './compose.js';
 import { interpolate } from './interpolate.js';
 import { validate, type Config } from './schema.js';
 import { canonicalJson, type Tree } from './tree.js';
@@ -27,7 +26,9 @@ export function composeConfig(opts: { overrides: string[]; root?: string }): Res
   const tree = interpolate(composed.tree);
   const config = validate(tree, {
     tasks: Object.keys(TASKS),
-    optimizers: Object.keys(OPTIMIZERS),
+    // The optimizer files are the list of names (train/optimizers.ts maps each to tfjs), so
+    // composing a config never loads tfjs.
+    optimizers: groupOptions('optimizer', opts.root),
     backends: BACKENDS,
   });
   return { config, choices: composed.choices, sweep: composed.sweep, overrides: opts.overrides };

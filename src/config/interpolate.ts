@@ -1,10 +1,18 @@
 // Resolves ${a.b} references and ${eval:...} arithmetic (mathjs, never JavaScript eval) in a
 // composed config. A string that is exactly one ${...} takes the referenced value's type.
 // Cycles and references to missing keys are user errors.
-import { evaluate } from 'mathjs';
+import { createRequire } from 'node:module';
 import { UserError } from '../util/errors.js';
 import type { Value } from './overrides.js';
 import { getPath, leafPaths } from './tree.js';
+
+// mathjs takes seconds to load: it is required only when a config actually uses ${eval:...}.
+const require = createRequire(import.meta.url);
+let evaluate: ((expr: string) => unknown) | null = null;
+const mathEvaluate = (expr: string): unknown => {
+  evaluate ??= (require('mathjs') as typeof import('mathjs')).evaluate as (expr: string) => unknown;
+  return evaluate(expr);
+};
 
 const INNER = /\$\{([^${}]*)\}/; // an innermost ${...}: no nested ${ inside
 
@@ -29,7 +37,7 @@ export function interpolate(cfg: { [k: string]: Value }): { [k: string]: Value }
 
   const evalExpr = (expr: string, where: string): Value => {
     try {
-      const r = evaluate(expr) as unknown;
+      const r = mathEvaluate(expr);
       if (typeof r === 'number' || typeof r === 'boolean') return r;
       if (r && typeof r === 'object' && 'toNumber' in r) return (r as { toNumber(): number }).toNumber();
       return String(r);

@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 /** out[i, :] = x[idx[i], :]. x: [N, F]; returns [idx.length, F]. */
 export function gatherRows(x: tf.Tensor2D, idx: Int32Array): tf.Tensor2D {
   const [N, F] = x.shape;
-  const op = tf.customGrad((xs: tf.Tensor) => {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const xs = args[0] as tf.Tensor;
     const value = tf.tidy(() => tf.gather(xs, tf.tensor1d(idx, 'int32')));
     const gradFunc = (dy: tf.Tensor) => {
       const d = dy.dataSync() as Float32Array;

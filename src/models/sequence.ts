@@ -124,7 +124,7 @@ export class SequenceModel {
         const ids = tf.tidy(() => tf.transpose(x, [1, 0]).dataSync() as Int32Array);
         seq = tf.reshape(gatherRows(this.embedding as tf.Tensor2D, ids), [T, B, -1]);
       } else {
-        seq = tf.transpose(x, [1, 0, 2]);
+        seq = tf.transpose(x, [1, 0, 2]) as tf.Tensor3D;
       }
       for (let l = 0; l < this.layers.length; l++) {
         const outs: tf.Tensor3D[] = [];

@@ -1,7 +1,6 @@
 // Chooses and initialises the tfjs backend. `auto` prefers a native TensorFlow binding when one
 // is installed (@tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node), else WebAssembly.
 // The native packages are optional: they are looked up at run time, never required.
-import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { UserError } from '../util/errors.js';
 
@@ -28,6 +27,8 @@ let wasmLoaded = false;
 
 /** Sets the tfjs backend and returns the name of the one in use (e.g. "wasm", "tensorflow"). */
 export async function initBackend(wanted: BackendName = 'auto'): Promise<string> {
+  // Loaded here, not at the top: commands that only read the store or print configs stay fast.
+  const tf = await import('@tensorflow/tfjs');
   if (!BACKENDS.includes(wanted)) {
     throw new UserError(`backend: unknown backend '${wanted}'; valid: ${BACKENDS.join(', ')}`);
   }

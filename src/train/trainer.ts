@@ -53,7 +53,8 @@ export async function createTrainer(opts: { cfg: Config; cacheDir?: string }): P
         return meanLoss(task, r.out, t);
       }, vars);
       const clipped = clipByGlobalNorm(grads, cfg.optimizer.clip);
-      optimizer.applyGradients(clipped.grads as unknown as Parameters<tf.Optimizer["applyGradients"]>[0]);
+      // The typings ask for a variable map; tfjs applies any name -> gradient map (names = variable names).
+      optimizer.applyGradients(clipped.grads as never);
       return value.dataSync()[0]!;
     });
     // Truncated BPTT: the carried state is a constant for the next step (no gradient flows back).
