@@ -4,6 +4,7 @@
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
 import { GATES, kernelInfo, projectInput, recurrence, resolveEngine, type CellKind, type RecurrenceInput } from '../src/models/recurrence.js';
+import { timeStep } from '../src/kernels/select.js';
 import { initBackend } from '../src/train/backend.js';
 import { Rng } from '../src/util/rng.js';
 
@@ -154,4 +155,15 @@ test('auto resolves to fused; exactly one of xProj and input must be given', (t)
   t.throws(() => recurrence({ ...base, xProj: undefined }), { message: /exactly one of xProj and input/ });
   t.throws(() => recurrence({ ...base, input: { x: base.xProj!, U: base.W, b: tf.zeros([2]) as tf.Tensor1D } }), { message: /exactly one/ });
   tf.dispose([...c.values, c.weights]);
+});
+
+test('timeStep picks one step of a sequence, and its gradient is that step only', (t) => {
+  const x = tf.tensor3d([...Array(2 * 3 * 2).keys()], [2, 3, 2]); // [T=2, B=3, F=2]
+  t.deepEqual(timeStep(x, 1).arraySync(), [[6, 7], [8, 9], [10, 11]]);
+  t.deepEqual(timeStep(x, 0).arraySync(), [[0, 1], [2, 3], [4, 5]]);
+  const w = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+  const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(timeStep(v as tf.Tensor3D, 1), w)))(x);
+  t.deepEqual(g.arraySync(), [[[0, 0], [0, 0], [0, 0]], [[1, 2], [3, 4], [5, 6]]]);
+  t.throws(() => timeStep(x, 2), { message: /outside 0..1/ });
+  tf.dispose([x, w, g]);
 });
