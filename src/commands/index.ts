@@ -1,5 +1,6 @@
 // The command map (oclif "explicit" discovery): command id -> class. `runs:list` is `irnn runs list`.
 import ConfigCmd from './config.js';
+import DataPrepare from './data/prepare.js';
 import Run from './run.js';
 import RunsList from './runs/list.js';
 import RunsShow from './runs/show.js';
@@ -9,4 +10,5 @@ export const COMMANDS = {
   config: ConfigCmd,
   'runs:list': RunsList,
   'runs:show': RunsShow,
+  'data:prepare': DataPrepare,
 };

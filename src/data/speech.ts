@@ -36,6 +36,8 @@ export interface SpeechCorpus extends SpeechData {
   settings: SpeechSettings;
   cacheFile: string;
   fromCache: boolean;
+  /** Where example utterances were written, or null. */
+  examplesDir: string | null;
 }
 
 /** Bumped whenever synthesis, text or features change, so that old caches are not reused. */
@@ -159,10 +161,12 @@ export async function prepareSpeech(opts: PrepareOptions): Promise<SpeechCorpus>
     data = { key, featureSize: featureSize(settings), splits };
     writeSpeechCache(cacheFile, data);
   }
+  let examplesDir: string | null = null;
   if (opts.examples && opts.examples > 0) {
-    writeExamples({ settings, speakers: speakers.train, phrases: phrases!.train, count: opts.examples, dir: opts.examplesDir ?? join(opts.cacheDir, 'speech', `examples-${key}`) });
+    examplesDir = resolve(opts.examplesDir ?? join(opts.cacheDir, 'speech', `examples-${key}`));
+    writeExamples({ settings, speakers: speakers.train, phrases: phrases!.train, count: opts.examples, dir: examplesDir });
   }
-  return { ...data, settings, cacheFile, fromCache };
+  return { ...data, settings, cacheFile, fromCache, examplesDir };
 }
 
 /** Writes train-000.wav + train-000.txt (Audacity label track: start and end in seconds, phone)
