@@ -92,8 +92,7 @@ void forward_rnn(const Forward& f, int b0, int b1) {
   for (int t = 0; t < s.T; ++t) {
     const float* hp = t ? f.states + at(s, t - 1, b0, H) : f.h0 + (size_t)b0 * H;
     float* h = f.states + at(s, t, b0, H);
-    std::memcpy(h, f.x + at(s, t, b0, H), sizeof(float) * nb * H);
-    gemm_acc<false>(nb, H, H, hp, H, f.W, H, h, H);
+    gemm<false>(nb, H, H, hp, H, f.W, H, h, H, f.x + at(s, t, b0, H), H);
     const int n = nb * H;
     if (relu)
       for (int i = 0; i < n; ++i) h[i] = h[i] > 0.0f ? h[i] : 0.0f;
@@ -109,8 +108,7 @@ void forward_lstm(const Forward& f, int b0, int b1) {
     const float* hp = t ? f.states + at(s, t - 1, b0, H) : f.h0 + (size_t)b0 * H;
     const float* x = f.x + at(s, t, b0, G);
     float* a = f.aux + at(s, t, b0, A);
-    for (int b = 0; b < nb; ++b) std::memcpy(a + (size_t)b * A, x + (size_t)b * G, sizeof(float) * G);
-    gemm_acc<false>(nb, G, H, hp, H, f.W, G, a, A);
+    gemm<false>(nb, G, H, hp, H, f.W, G, a, A, x, G);
     for (int b = 0; b < nb; ++b) {
       float* r = a + (size_t)b * A;
       const float* cp = t ? r - (size_t)s.B * A + 4 * H : f.c0 + (size_t)(b0 + b) * H;
@@ -127,8 +125,7 @@ void forward_gru(const Forward& f, int b0, int b1) {
     const float* hp = t ? f.states + at(s, t - 1, b0, H) : f.h0 + (size_t)b0 * H;
     const float* x = f.x + at(s, t, b0, G);
     float* a = f.aux + at(s, t, b0, A);
-    for (int b = 0; b < nb; ++b) std::memcpy(a + (size_t)b * A, f.bh, sizeof(float) * G);
-    gemm_acc<false>(nb, G, H, hp, H, f.W, G, a, A);
+    gemm<false>(nb, G, H, hp, H, f.W, G, a, A, f.bh, 0);  // row stride 0: bh on every row
     for (int b = 0; b < nb; ++b)
       gru_row(H, a + (size_t)b * A, x + (size_t)b * G, hp + (size_t)b * H,
               f.states + at(s, t, b0 + b, H));
@@ -225,8 +222,7 @@ void weight_grads(const Backward& g, const Scratch& w, int r0, int r1) {
 }
 
 void project(const Projection& p, float* x) {
-  for (int r = 0; r < p.rows; ++r) std::memcpy(x + (size_t)r * p.N, p.b, sizeof(float) * p.N);
-  gemm_acc<false>(p.rows, p.N, p.I, p.in, p.I, p.U, p.N, x, p.N);
+  gemm<false>(p.rows, p.N, p.I, p.in, p.I, p.U, p.N, x, p.N, p.b, 0);  // b on every row
 }
 
 void project_grads(const Projection& p, const float* dx, float* dU, float* db, float* din) {

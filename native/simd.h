@@ -28,16 +28,17 @@ static inline vf loadu(const float* p) {
 }
 static inline void storeu(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
 
-// One tile: C[MR, NV*kVec] += op(A)[MR, K] @ B[K, NV*kVec], accumulators held in registers.
+// One tile: C[MR, NV*kVec] = X + op(A)[MR, K] @ B[K, NV*kVec], accumulators held in registers;
+// X is C itself for an accumulating product, or the input projections so they need no copy.
 // TransA means A is stored [K, M] (lda = row stride of that storage), which is how the weight
 // gradient reads the states (h^T @ dpre). With skip > 0 the tile overlaps columns an earlier
-// tile already covered: it starts from zero and adds only its last kVec - skip columns into C.
+// tile already covered: it starts from zero and writes only its last kVec - skip columns.
 template <bool TransA, int MR, int NV>
 static inline void tile(int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc,
-                        int skip) {
+                        const float* X, int ldx, int skip) {
   vf acc[MR][NV];
   for (int i = 0; i < MR; ++i)
-    for (int v = 0; v < NV; ++v) acc[i][v] = skip ? vf{} : loadu(C + (size_t)i * ldc + v * kVec);
+    for (int v = 0; v < NV; ++v) acc[i][v] = skip ? vf{} : loadu(X + (size_t)i * ldx + v * kVec);
   for (int k = 0; k < K; ++k) {
     vf b[NV];
     for (int v = 0; v < NV; ++v) b[v] = loadu(B + (size_t)k * ldb + v * kVec);
@@ -53,7 +54,8 @@ static inline void tile(int K, const float* A, int lda, const float* B, int ldb,
     } else {
       float tmp[kVec];
       storeu(tmp, acc[i][0]);
-      for (int j = skip; j < kVec; ++j) c[j] += tmp[j];
+      const float* x = X + (size_t)i * ldx;
+      for (int j = skip; j < kVec; ++j) c[j] = x[j] + tmp[j];
     }
   }
 }
@@ -62,41 +64,54 @@ static inline void tile(int K, const float* A, int lda, const float* B, int ldb,
 // then the ragged end as an overlapping one-register tile (N >= kVec is required).
 template <bool TransA, int MR>
 static inline void row_block(int N, int K, const float* A, int lda, const float* B, int ldb,
-                             float* C, int ldc) {
+                             float* C, int ldc, const float* X, int ldx) {
   int j0 = 0;
-  for (; j0 + 2 * kVec <= N; j0 += 2 * kVec) tile<TransA, MR, 2>(K, A, lda, B + j0, ldb, C + j0, ldc, 0);
-  for (; j0 + kVec <= N; j0 += kVec) tile<TransA, MR, 1>(K, A, lda, B + j0, ldb, C + j0, ldc, 0);
+  for (; j0 + 2 * kVec <= N; j0 += 2 * kVec)
+    tile<TransA, MR, 2>(K, A, lda, B + j0, ldb, C + j0, ldc, X + j0, ldx, 0);
+  for (; j0 + kVec <= N; j0 += kVec) tile<TransA, MR, 1>(K, A, lda, B + j0, ldb, C + j0, ldc, X + j0, ldx, 0);
   if (j0 < N) {
     const int start = N - kVec;
-    tile<TransA, MR, 1>(K, A, lda, B + start, ldb, C + start, ldc, j0 - start);
+    tile<TransA, MR, 1>(K, A, lda, B + start, ldb, C + start, ldc, X + start, ldx, j0 - start);
   }
 }
 
-// Fallback for N < kVec (tiny hidden sizes): plain loops, same summation order over k.
-template <bool TransA>
-static inline void gemm_small(int M, int N, int K, const float* A, int lda, const float* B,
-                              int ldb, float* C, int ldc) {
-  for (int i = 0; i < M; ++i)
-    for (int k = 0; k < K; ++k) {
-      const float a = TransA ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
-      for (int j = 0; j < N; ++j) C[(size_t)i * ldc + j] += a * B[(size_t)k * ldb + j];
-    }
+// Rows i0.. of the product in blocks of MR (a full-size block, or the leftover rows).
+template <bool TransA, int MR>
+static inline int rows_of(int i0, int M, int N, int K, const float* A, int lda, const float* B,
+                          int ldb, float* C, int ldc, const float* X, int ldx) {
+  for (; i0 + MR <= M; i0 += MR) {
+    const float* a = TransA ? A + i0 : A + (size_t)i0 * lda;
+    row_block<TransA, MR>(N, K, a, lda, B, ldb, C + (size_t)i0 * ldc, ldc, X + (size_t)i0 * ldx, ldx);
+  }
+  return i0;
 }
 
-// C[M, N] += op(A)[M, K] @ B[K, N], all row-major with explicit row strides.
+// C[M, N] = X + op(A)[M, K] @ B[K, N], all row-major with explicit row strides; X may be C.
+template <bool TransA>
+static inline void gemm(int M, int N, int K, const float* A, int lda, const float* B, int ldb,
+                        float* C, int ldc, const float* X, int ldx) {
+  if (N < kVec) {  // tiny layers: plain loops, same summation order over k
+    for (int i = 0; i < M; ++i) {
+      float* c = C + (size_t)i * ldc;
+      if (c != X + (size_t)i * ldx) std::memcpy(c, X + (size_t)i * ldx, sizeof(float) * N);
+      for (int k = 0; k < K; ++k) {
+        const float a = TransA ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+        for (int j = 0; j < N; ++j) c[j] += a * B[(size_t)k * ldb + j];
+      }
+    }
+    return;
+  }
+  int i0 = rows_of<TransA, kMR>(0, M, N, K, A, lda, B, ldb, C, ldc, X, ldx);
+  i0 = rows_of<TransA, 4>(i0, M, N, K, A, lda, B, ldb, C, ldc, X, ldx);
+  i0 = rows_of<TransA, 2>(i0, M, N, K, A, lda, B, ldb, C, ldc, X, ldx);
+  rows_of<TransA, 1>(i0, M, N, K, A, lda, B, ldb, C, ldc, X, ldx);
+}
+
+// C[M, N] += op(A)[M, K] @ B[K, N].
 template <bool TransA>
 static inline void gemm_acc(int M, int N, int K, const float* A, int lda, const float* B, int ldb,
                             float* C, int ldc) {
-  if (N < kVec) return gemm_small<TransA>(M, N, K, A, lda, B, ldb, C, ldc);
-  int i0 = 0;
-  for (; i0 + kMR <= M; i0 += kMR) {
-    const float* a = TransA ? A + i0 : A + (size_t)i0 * lda;
-    row_block<TransA, kMR>(N, K, a, lda, B, ldb, C + (size_t)i0 * ldc, ldc);
-  }
-  for (; i0 < M; ++i0) {  // leftover rows one at a time
-    const float* a = TransA ? A + i0 : A + (size_t)i0 * lda;
-    row_block<TransA, 1>(N, K, a, lda, B, ldb, C + (size_t)i0 * ldc, ldc);
-  }
+  gemm<TransA>(M, N, K, A, lda, B, ldb, C, ldc, C, ldc);
 }
 
 // C[M, N] += A^T @ B with A stored [K, M] and K large (a sum over every step and row): K is
