@@ -100,10 +100,14 @@ void split(int n, F fn) {
 }
 
 Napi::Value Forward(const Napi::CallbackInfo& info) {
+  if (!info[0].IsObject()) {
+    Napi::TypeError::New(info.Env(), "irnn_kernels: expected one options object").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
   Reader r{info.Env(), info[0].As<Napi::Object>()};
   Shape s;
   int threads;
-  if (!info[0].IsObject() || !read_shape(r, s, threads)) return info.Env().Undefined();
+  if (!read_shape(r, s, threads)) return info.Env().Undefined();
   const size_t T = s.T, B = s.B, H = s.H, G = irnn::gates(s.cell), A = irnn::aux_width(s.cell);
   const bool lstm = s.cell == Cell::Lstm, gru = s.cell == Cell::Gru;
   float* x = r.arr("x", T * B * G * H);  // written first when the kernel projects the input
@@ -125,10 +129,14 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Backward(const Napi::CallbackInfo& info) {
+  if (!info[0].IsObject()) {
+    Napi::TypeError::New(info.Env(), "irnn_kernels: expected one options object").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
   Reader r{info.Env(), info[0].As<Napi::Object>()};
   Shape s;
   int threads;
-  if (!info[0].IsObject() || !read_shape(r, s, threads)) return info.Env().Undefined();
+  if (!read_shape(r, s, threads)) return info.Env().Undefined();
   const size_t T = s.T, B = s.B, H = s.H, G = irnn::gates(s.cell), A = irnn::aux_width(s.cell);
   const bool lstm = s.cell == Cell::Lstm, gru = s.cell == Cell::Gru;
   irnn::Backward g{s,

@@ -40,20 +40,33 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-/** Median wall-clock ms of `fn` after `warmup` untimed calls. */
-function timeIt(fn: () => void, o: { warmup: number; runs: number }): number {
+/** Median milliseconds per call: wall clock, and CPU time of this process (which other
+ *  processes on a shared machine disturb much less). */
+interface Timing {
+  wall: number;
+  cpu: number;
+}
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** Medians of `fn` after `warmup` untimed calls. */
+function timeIt(fn: () => void, o: { warmup: number; runs: number }): Timing {
   for (let i = 0; i < o.warmup; i++) fn();
-  const ms: number[] = [];
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < o.runs; i++) {
-    const t0 = performance.now();
+    const [t0, c0] = [performance.now(), cpuMs()];
     fn();
-    ms.push(performance.now() - t0);
+    wall.push(performance.now() - t0);
+    cpu.push(cpuMs() - c0);
   }
-  return median(ms);
+  return { wall: median(wall), cpu: median(cpu) };
 }
 
 /** Forward + backward of the fused kernel alone on ready buffers (no tensors, no copies). */
-function kernelOnly(cell: CellKind, T: number): number {
+function kernelOnly(cell: CellKind, T: number): Timing {
   const G = GATES[cell];
   const rand = (n: number, scale: number) => Float32Array.from({ length: n }, () => (Math.random() - 0.5) * scale);
   const W = cell === 'rnn_relu' ? Float32Array.from({ length: H * H }, (_, i) => (i % (H + 1) === 0 ? 1 : 0)) : rand(H * G * H, 0.2);
@@ -84,7 +97,7 @@ function kernelOnly(cell: CellKind, T: number): number {
 }
 
 /** Median ms of `trainer.step()` for one model, length and engine (wasm backend). */
-async function trainerStep(model: string, T: number, engine: 'fused' | 'unrolled'): Promise<number> {
+async function trainerStep(model: string, T: number, engine: 'fused' | 'unrolled'): Promise<Timing> {
   const overrides = [`model=${model}`, ...LENGTHS[T]!.task, `model.engine=${engine}`, 'backend=wasm',
     `train.batch_size=${B}`, `model.hidden=${H}`, 'optimizer=sgd', 'optimizer.clip=1'];
   const trainer = await createTrainer({ cfg: composeConfig({ overrides }).config });
@@ -98,13 +111,13 @@ function torchAvailable(): boolean {
   return !args['no-torch'] && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 }
 
-function torchStep(model: string, T: number): { ms: number; version: string } | null {
+function torchStep(model: string, T: number): (Timing & { version: string }) | null {
   const r = spawnSync(PYTHON, [TORCH_SCRIPT, '--kind', model, '--seq-len', String(T), '--input',
     String(LENGTHS[T]!.input), '--batch', String(B), '--hidden', String(H), '--threads', '1',
     '--runs', String(T > 200 ? 3 : 7)], { encoding: 'utf8' });
   if (r.status !== 0) return null;
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms: number; torch: string };
-  return { ms: out.ms, version: out.torch };
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms: number; cpu_ms: number; torch: string };
+  return { wall: out.ms, cpu: out.cpu_ms, version: out.torch };
 }
 
 /** FLOPs of one step's recurrence, forward + backward ~ 3x forward (the convention PyTorch
@@ -119,6 +132,30 @@ function machineLine(): string {
 
 const f1 = (x: number | undefined, d = 1) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(d));
 
+interface Row {
+  model: string;
+  T: number;
+  I: number;
+  cell: CellKind;
+  kernel: Timing;
+  fused: Timing;
+  unrolled?: Timing;
+  torch?: Timing;
+}
+
+function table(rows: Row[], clock: keyof Timing): string[] {
+  const lines = [
+    '| model | T | kernel fwd+bwd ms | fused step ms | steps/s | GFLOP/s | step keeps of kernel | unrolled step ms | fused vs unrolled | PyTorch ms | fused vs PyTorch |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    const [k, f, u, p] = [r.kernel[clock], r.fused[clock], r.unrolled?.[clock], r.torch?.[clock]];
+    lines.push(`| ${r.model} | ${r.T} | ${f1(k, 2)} | ${f1(f, 2)} | ${f1(1000 / f)} | ${f1(flops(r.cell, r.T, r.I) / f / 1e6)} | ` +
+      `${f1((100 * k) / f, 0)}% | ${f1(u, 0)} | ${f1(u && u / f)}x | ${f1(p)} | ${f1(p && p / f)}x |`);
+  }
+  return lines;
+}
+
 async function main(): Promise<void> {
   const models = args.models.split(',');
   const lengths = args.lengths.split(',').map(Number);
@@ -126,34 +163,38 @@ async function main(): Promise<void> {
   const native = loadNativeKernel();
   const load0 = loadavg()[0]!;
   const started = performance.now();
-  const rows: string[] = [];
+  const rows: Row[] = [];
   let torchVersion = '';
   for (const T of lengths) {
     for (const model of models) {
       const cell = MODELS[model]!;
-      const I = LENGTHS[T]!.input;
-      const kernel = kernelOnly(cell, T);
-      const fused = await trainerStep(model, T, 'fused');
-      const unrolled = args['no-unrolled'] ? NaN : await trainerStep(model, T, 'unrolled');
+      const row: Row = { model, T, I: LENGTHS[T]!.input, cell, kernel: kernelOnly(cell, T), fused: await trainerStep(model, T, 'fused') };
+      if (!args['no-unrolled']) row.unrolled = await trainerStep(model, T, 'unrolled');
       const pt = torch ? torchStep(model, T) : null;
-      if (pt) torchVersion = pt.version;
-      const gflops = flops(cell, T, I) / fused / 1e6;
-      rows.push(`| ${model} | ${T} | ${f1(kernel, 2)} | ${f1(fused, 2)} | ${f1(1000 / fused)} | ${f1(gflops)} | ` +
-        `${f1((100 * kernel) / fused, 0)}% | ${f1(unrolled, 0)} | ${f1(unrolled / fused)}x | ${f1(pt?.ms)} | ${f1(pt ? pt.ms / fused : NaN)}x |`);
-      process.stderr.write(`${rows.at(-1)}\n`);
+      if (pt) [row.torch, torchVersion] = [pt, pt.version];
+      rows.push(row);
+      process.stderr.write(`${model} T=${T}: fused ${f1(row.fused.wall, 2)} ms, unrolled ${f1(row.unrolled?.wall, 0)} ms, PyTorch ${f1(row.torch?.wall)} ms\n`);
     }
   }
   const impl = native ? `native addon (SIMD width ${native.simdWidth} floats)` : 'TypeScript loops (native addon not built)';
-  console.log(`\nMachine: ${machineLine()}. Fused kernel: ${impl}.`);
-  console.log(`Batch ${B}, hidden ${H}, SGD, global-norm clip 1; T=150: adding (2 inputs), T=784: pixel MNIST (1 input).`);
-  console.log(`Median of ${RUNS} steps after warm-up (unrolled: 3 steps). GFLOP/s counts the recurrence only, ` +
-    `3 x 2 x B x H x (H+I) x T x gates per step.`);
-  console.log(`PyTorch: ${torch ? `${torchVersion}, CPU, 1 thread (scripts/torch_rnn_step.py)` : 'not available (/usr/bin/python3 cannot import torch)'}.`);
-  console.log(`Load average ${load0.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end; ${((performance.now() - started) / 1000).toFixed(0)} s in all.\n`);
-  console.log('| model | T | kernel fwd+bwd ms | fused step ms | steps/s | GFLOP/s | step keeps (kernel ms / step ms) | unrolled step ms | fused vs unrolled | PyTorch ms | fused vs PyTorch |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const r of rows) console.log(r);
-  console.log('\nTargets: fused >= 10x PyTorch and >= 20x unrolled; the whole step keeps >= 70% of kernel-only throughput.');
+  const out = [
+    `Machine: ${machineLine()}. Fused kernel: ${impl}.`,
+    `Batch ${B}, hidden ${H}, SGD, global-norm clip 1; T=150: adding (2 inputs), T=784: pixel MNIST (1 input), wasm backend.`,
+    `PyTorch: ${torch ? `${torchVersion}, CPU, 1 thread (scripts/torch_rnn_step.py: one RNN layer, linear readout, MSE)` : 'not available (/usr/bin/python3 cannot import torch)'}.`,
+    `Medians of ${RUNS} steps after warm-up (unrolled: 3 steps). GFLOP/s counts the recurrence: 3 x 2 x B x H x (H+I) x T x gates per step.`,
+    `Load average ${load0.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end; ${((performance.now() - started) / 1000).toFixed(0)} s in all.`,
+    '',
+    'CPU time per step (this process only; robust when other processes share the cores):',
+    '',
+    ...table(rows, 'cpu'),
+    '',
+    'Wall-clock time per step:',
+    '',
+    ...table(rows, 'wall'),
+    '',
+    'Targets: fused >= 10x PyTorch and >= 20x unrolled; the whole step keeps >= 70% of kernel-only throughput.',
+  ];
+  console.log(out.join('\n'));
 }
 
 await main();

@@ -1,7 +1,8 @@
 """PyTorch CPU peer for `npm run bench`: median time of one training step of a one-layer RNN.
 
 Mirrors the harness step: many-to-one readout of the last state, MSE loss, SGD, global-norm
-gradient clipping at 1. Prints one JSON line: {"torch": version, "ms": median ms per step, ...}.
+gradient clipping at 1. Prints one JSON line: {"torch": version, "ms": median wall-clock ms per step, "cpu_ms": median
+CPU ms per step (less disturbed by other processes on a shared machine), ...}.
 Usage: python3 torch_rnn_step.py --kind irnn|lstm|gru --seq-len 150 --input 2 [--threads 1]
 """
 import argparse
@@ -52,13 +53,14 @@ def main():
 
     for _ in range(a.warmup):
         step()
-    times = []
+    wall, cpu = [], []
     for _ in range(a.runs):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         step()
-        times.append((time.perf_counter() - t0) * 1000)
+        wall.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(),
-                      "ms": statistics.median(times), "runs": a.runs}))
+                      "ms": statistics.median(wall), "cpu_ms": statistics.median(cpu), "runs": a.runs}))
 
 
 if __name__ == "__main__":

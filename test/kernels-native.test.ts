@@ -139,4 +139,5 @@ test('the addon rejects a buffer of the wrong length or type instead of reading 
   t.throws(() => addon.forward({ ...ok, W: new Float32Array(H * H - 1) }), { instanceOf: TypeError, message: /W has length 8, expected 9/ });
   t.throws(() => addon.forward({ ...ok, h0: new Float64Array(B * H) }), { instanceOf: TypeError, message: /h0 must be a Float32Array/ });
   t.throws(() => addon.forward({ ...ok, cell: 7 }), { instanceOf: TypeError, message: /cell must be 0..3/ });
+  t.throws(() => addon.backward(undefined as never), { instanceOf: TypeError, message: /expected one options object/ });
 });
