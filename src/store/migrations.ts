@@ -38,4 +38,29 @@ export const MIGRATIONS: string[] = [
      wall_time REAL NOT NULL,
      PRIMARY KEY (run_id, step, name)
    );`,
+  // 2: sweeps and their jobs. A job links to the run that holds its result (run_id); a skipped job
+  // (its config already had a finished run) links to that earlier run.
+  `CREATE TABLE sweeps (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     spec_json TEXT NOT NULL,
+     command TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'failed', 'interrupted')),
+     created_at TEXT NOT NULL,
+     ended_at TEXT
+   );
+   CREATE TABLE sweep_jobs (
+     sweep_id INTEGER NOT NULL REFERENCES sweeps (id) ON DELETE CASCADE,
+     idx INTEGER NOT NULL,
+     overrides_json TEXT NOT NULL,
+     config_hash TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'finished', 'failed', 'diverged', 'interrupted')),
+     run_id INTEGER REFERENCES runs (id),
+     error TEXT,
+     started_at TEXT,
+     ended_at TEXT,
+     heartbeat_at TEXT,
+     worker_pid INTEGER,
+     PRIMARY KEY (sweep_id, idx)
+   );
+   CREATE INDEX sweep_jobs_by_run ON sweep_jobs (run_id);`,
 ];
