@@ -1,0 +1,198 @@
+// The local launcher: a pool of N worker processes (worker.ts) on this machine, each running one
+// job at a time, all writing to the one SQLite store. It hands out jobs, skips those whose config
+// already has a finished run, replaces a worker that dies, stops on abort (Ctrl-C) or a failure
+// with fail-fast, and reports every outcome as it happens. It plans nothing (see plan.ts).
+import { fork, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { extname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Db } from '../store/db.js';
+import { findFinished } from '../store/runs.js';
+import { endJob, getJob, interruptRun, skipJob, type JobStatus } from '../store/sweeps.js';
+
+export type ToWorker = { type: 'job'; idx: number; overrides: string[] } | { type: 'exit' };
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'started'; idx: number; runId: number }
+  | {
+      type: 'done';
+      idx: number;
+      /** `taken`: another launcher claimed the job first. */
+      status: Exclude<JobStatus, 'queued' | 'running'> | 'taken';
+      runId: number | null;
+      error: string | null;
+      userError: boolean;
+      metrics: Record<string, number>;
+      seconds: number;
+    };
+
+export interface LaunchJob {
+  idx: number;
+  overrides: string[];
+  configHash: string;
+}
+
+export interface JobOutcome {
+  idx: number;
+  status: Exclude<JobStatus, 'queued' | 'running'> | 'skipped' | 'taken';
+  runId: number | null;
+  error: string | null;
+  metrics: Record<string, number>;
+  seconds: number;
+}
+
+export interface LaunchEvents {
+  onJobStart?(e: { idx: number; pid: number }): void;
+  onJobDone?(o: JobOutcome): void;
+}
+
+const self = fileURLToPath(import.meta.url);
+const WORKER = fileURLToPath(new URL(`./worker${extname(self)}`, import.meta.url));
+// Resolved here, so workers load TypeScript whatever the current directory is.
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+interface Slot {
+  child: ChildProcess;
+  ready: boolean;
+  job: LaunchJob | null;
+  runId: number | null;
+  started: number;
+  stderr: string[];
+}
+
+export async function launchLocal(opts: {
+  db: Db;
+  sweepId: number;
+  jobs: LaunchJob[];
+  workers: number;
+  failFast?: boolean;
+  rerun?: boolean;
+  signal?: AbortSignal;
+  events?: LaunchEvents;
+}): Promise<{ outcomes: JobOutcome[]; stopped: 'done' | 'fail-fast' | 'interrupted' }> {
+  const { db, sweepId, events = {} } = opts;
+  const queue = [...opts.jobs];
+  const slots = new Set<Slot>();
+  const outcomes: JobOutcome[] = [];
+  let stopped: 'done' | 'fail-fast' | 'interrupted' = 'done';
+  let startupError: string | null = null;
+  let settle!: () => void;
+  const finished = new Promise<void>((r) => (settle = r));
+
+  const reported = new Set<number>();
+  const report = (o: JobOutcome) => {
+    if (reported.has(o.idx)) return; // a worker's last message can arrive after its exit
+    reported.add(o.idx);
+    outcomes.push(o);
+    events.onJobDone?.(o);
+  };
+  const sendTo = (slot: Slot, m: ToWorker) => {
+    if (slot.child.connected) slot.child.send(m, (e) => e && slot.child.kill('SIGKILL'));
+  };
+
+  const stop = (why: 'fail-fast' | 'interrupted') => {
+    if (stopped !== 'done') return;
+    stopped = why;
+    queue.length = 0;
+    for (const s of slots) {
+      if (s.job) s.child.kill('SIGINT'); // the worker ends its job as interrupted, then exits
+      else sendTo(s, { type: 'exit' });
+    }
+  };
+  opts.signal?.addEventListener('abort', () => stop('interrupted'), { once: true });
+  if (opts.signal?.aborted) stop('interrupted');
+
+  /** Gives an idle worker the next job, skipping jobs already done; a job whose config is
+   *  running in another worker waits, so one config never trains twice at once. */
+  const next = async (slot: Slot): Promise<void> => {
+    while (queue.length > 0 && stopped === 'done') {
+      const busy = new Set([...slots].map((s) => s.job?.configHash));
+      const i = queue.findIndex((j) => !busy.has(j.configHash));
+      if (i < 0) return; // stays idle until a running job ends
+      const job = queue.splice(i, 1)[0]!;
+      slot.job = job;
+      const done = opts.rerun ? undefined : await findFinished(db, job.configHash);
+      if (stopped !== 'done') {
+        slot.job = null; // stopped meanwhile: the job stays queued in the store
+        break;
+      }
+      if (done === undefined) {
+        Object.assign(slot, { runId: null, started: Date.now() });
+        sendTo(slot, { type: 'job', idx: job.idx, overrides: job.overrides });
+        events.onJobStart?.({ idx: job.idx, pid: slot.child.pid! });
+        return;
+      }
+      slot.job = null;
+      await skipJob(db, sweepId, job.idx, done);
+      report({ idx: job.idx, status: 'skipped', runId: done, error: null, metrics: {}, seconds: 0 });
+    }
+    if (queue.length === 0 || stopped !== 'done') sendTo(slot, { type: 'exit' });
+  };
+  const wakeIdle = () => {
+    for (const s of slots) if (s.ready && !s.job) void next(s);
+  };
+
+  const onMessage = (slot: Slot, m: FromWorker) => {
+    if (m.type === 'ready') {
+      slot.ready = true;
+      void next(slot);
+    } else if (m.type === 'started') {
+      slot.runId = m.runId;
+    } else if (m.type === 'done') {
+      slot.job = null;
+      report({ idx: m.idx, status: m.status, runId: m.runId, error: m.error, metrics: m.metrics, seconds: m.seconds });
+      if (m.status === 'failed' && opts.failFast) stop('fail-fast');
+      void next(slot);
+      wakeIdle();
+    }
+  };
+
+  /** A worker that exits with a job in hand: its outcome message was lost, it never started the
+   *  job (the job goes back to the queue), or it was killed or crashed mid-job. */
+  const onExit = async (slot: Slot, code: number | null, signal: NodeJS.Signals | null) => {
+    slots.delete(slot);
+    const job = slot.job;
+    if (!slot.ready && !job) startupError ??= slot.stderr.join('\n').trim() || `exit code ${code ?? signal}`;
+    const recorded = job ? await getJob(db, sweepId, job.idx) : undefined;
+    const seconds = (Date.now() - slot.started) / 1000;
+    if (!job || !recorded) {
+      // nothing in hand
+    } else if (recorded.status === 'queued') {
+      if (stopped === 'done') queue.unshift(job);
+    } else if (recorded.status !== 'running') {
+      report({ idx: job.idx, status: recorded.status, runId: recorded.runId, error: recorded.error, metrics: {}, seconds });
+    } else {
+      const why = `worker ${slot.child.pid} ${signal ? `was killed (${signal})` : `exited with code ${code}`}`;
+      const last = slot.stderr.filter((l) => l.trim()).pop();
+      const error = last ? `${why}: ${last}` : why;
+      const status = signal || stopped !== 'done' ? 'interrupted' : 'failed';
+      const runId = slot.runId ?? recorded.runId;
+      if (runId !== null) await interruptRun(db, runId, error);
+      await endJob(db, sweepId, job.idx, { status, runId, error });
+      report({ idx: job.idx, status, runId, error, metrics: {}, seconds });
+      if (status === 'failed' && opts.failFast) stop('fail-fast');
+    }
+    if (job && queue.length > 0 && stopped === 'done') spawn();
+    if (slots.size === 0) settle();
+    else wakeIdle();
+  };
+
+  const spawn = () => {
+    const child = fork(WORKER, [db.path, String(sweepId)], { execArgv: ['--import', TSX], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    const slot: Slot = { child, ready: false, job: null, runId: null, started: Date.now(), stderr: [] };
+    slots.add(slot);
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      slot.stderr.push(...d.split('\n'));
+      slot.stderr.splice(0, Math.max(0, slot.stderr.length - 20)); // the last lines explain a crash
+    });
+    child.on('message', (m: FromWorker) => onMessage(slot, m));
+    child.on('exit', (code, signal) => void onExit(slot, code, signal));
+  };
+
+  const n = Math.max(1, Math.min(opts.workers, queue.length));
+  if (queue.length === 0 || stopped !== 'done') return { outcomes, stopped };
+  for (let i = 0; i < n; i++) spawn();
+  await finished;
+  if (startupError && outcomes.length === 0) throw new Error(`sweep workers failed to start: ${startupError}`);
+  return { outcomes, stopped };
+}
