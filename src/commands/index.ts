@@ -4,11 +4,17 @@ import DataPrepare from './data/prepare.js';
 import Run from './run.js';
 import RunsList from './runs/list.js';
 import RunsShow from './runs/show.js';
+import Sweep from './sweep.js';
+import SweepsList from './sweeps/list.js';
+import SweepsShow from './sweeps/show.js';
 
 export const COMMANDS = {
   run: Run,
   config: ConfigCmd,
   'runs:list': RunsList,
   'runs:show': RunsShow,
+  sweep: Sweep,
+  'sweeps:list': SweepsList,
+  'sweeps:show': SweepsShow,
   'data:prepare': DataPrepare,
 };

@@ -1,11 +1,14 @@
 // `irnn run [OVERRIDES...]`: compose the config, train one run, record it in the store.
 import { Args, Flags } from '@oclif/core';
 import { composeConfig } from '../config/index.js';
+import { isSweepOverride } from '../config/sweep.js';
+import { UserError } from '../util/errors.js';
 import { getRun, type RunRecord } from '../store/runs.js';
 import { train } from '../train/run.js';
 import { progressReporter } from '../cli/progress.js';
 import { fmtMetrics, fmtNum } from '../cli/format.js';
 import { BaseCommand } from './base.js';
+import { SWEEP_FLAGS } from './sweep.js';
 
 export default class Run extends BaseCommand {
   static override description = 'Train one run on the composed config and record it in the store';
@@ -15,6 +18,8 @@ export default class Run extends BaseCommand {
   };
   static override flags = {
     quiet: Flags.boolean({ char: 'q', description: 'no progress output', default: false }),
+    multirun: Flags.boolean({ char: 'm', description: 'run the overrides as a sweep (the same as irnn sweep)', default: false }),
+    ...SWEEP_FLAGS,
   };
   static override examples = [
     '<%= config.bin %> run',
@@ -22,8 +27,14 @@ export default class Run extends BaseCommand {
     '<%= config.bin %> run model=irnn optimizer=rmsprop optimizer.lr=1e-4 seed=3',
   ];
 
-  async run(): Promise<RunRecord> {
+  async run(): Promise<RunRecord | undefined> {
     const { argv, flags } = await this.parse(Run);
+    if (flags.multirun) {
+      await this.config.runCommand('sweep', this.argv.filter((a) => a !== '--multirun' && a !== '-m'));
+      return undefined; // the sweep command printed its own output (and --json)
+    }
+    const swept = (argv as string[]).find((o) => isSweepOverride(o));
+    if (swept) throw new UserError(`'${swept}' is a sweep: run it with irnn sweep (or irnn run --multirun); quote a value that contains commas`);
     const resolved = composeConfig({ overrides: argv as string[] });
     const db = await this.openDb(flags.db);
     const controller = new AbortController();

@@ -1,0 +1,123 @@
+// `irnn sweep [OVERRIDES...]`: expand sweep syntax (a,b  range()  logspace()  glob()  zip()) and
+// an experiment preset's own sweep into jobs, and run them in worker processes into the store,
+// skipping configs that already have a finished run. `--resume ID` finishes an interrupted sweep.
+import { existsSync } from 'node:fs';
+import { Args, Flags } from '@oclif/core';
+import { defaultWorkers, runSweep, type PlannedJob } from '../launch/index.js';
+import { planNew, varyingParts } from '../launch/plan.js';
+import { sweepProgress, type SweepProgress } from '../launch/progress.js';
+import { getSweep } from '../store/sweeps.js';
+import { UserError } from '../util/errors.js';
+import { BaseCommand } from './base.js';
+import { jobSummary } from './sweeps/show.js';
+
+/** The sweep flags, shared with `irnn run --multirun`. */
+export const SWEEP_FLAGS = {
+  jobs: Flags.integer({ char: 'j', min: 1, helpGroup: 'SWEEP', description: 'worker processes running jobs side by side [default: CPU cores]' }),
+  'dry-run': Flags.boolean({ helpGroup: 'SWEEP', description: 'print the expanded jobs and run nothing', default: false }),
+  'fail-fast': Flags.boolean({ helpGroup: 'SWEEP', description: 'stop the sweep at the first failed job', default: false }),
+  rerun: Flags.boolean({ helpGroup: 'SWEEP', description: 'run jobs again even when their config already has a finished run', default: false }),
+  resume: Flags.integer({ min: 1, helpGroup: 'SWEEP', description: 'finish sweep ID: run its unfinished jobs, and stale running ones again' }),
+};
+
+export default class Sweep extends BaseCommand {
+  static override description = 'Run a sweep: every combination of the swept overrides, in worker processes';
+  static override strict = false;
+  static override args = {
+    overrides: Args.string({ description: 'overrides with sweep syntax: k=a,b  k=range(0,5)  k=logspace(1e-4,1e-1,4)  group=glob(*)  zip(k1=[..],k2=[..])', required: false }),
+  };
+  static override flags = { ...SWEEP_FLAGS, quiet: Flags.boolean({ char: 'q', description: 'no progress output', default: false }) };
+  static override examples = [
+    '<%= config.bin %> sweep model=irnn,lstm seed=range(0,3) task.seq_len=150',
+    '<%= config.bin %> sweep optimizer.lr=logspace(1e-9,1e-1,9) optimizer.clip=1,10,100,1000 --jobs 2',
+    "<%= config.bin %> sweep 'zip(model=[irnn,lstm], optimizer.lr=[1e-3,1e-2])' --dry-run",
+    '<%= config.bin %> sweep +experiment=paper/adding task.seq_len=150',
+    '<%= config.bin %> sweep --resume 3',
+  ];
+
+  async run(): Promise<Record<string, unknown>> {
+    const { argv, flags } = await this.parse(Sweep);
+    const overrides = argv as string[];
+    if (flags.resume !== undefined && overrides.length > 0) {
+      throw new UserError(`--resume ${flags.resume} takes no overrides: a resumed sweep runs the jobs it was created with`);
+    }
+    if (flags.resume !== undefined && (flags.rerun || flags['dry-run'])) throw new UserError('--resume cannot be combined with --rerun or --dry-run');
+    if (flags['dry-run']) return this.dryRun(overrides, flags.db, flags.rerun);
+
+    const db = await this.openDb(flags.db);
+    const quiet = flags.quiet || this.jsonEnabled();
+    const controller = new AbortController();
+    let sigints = 0;
+    let progress: SweepProgress | null = null;
+    const onSigint = () => {
+      if (++sigints > 1) {
+        (progress as SweepProgress | null)?.stop();
+        process.exit(130); // workers notice the launcher is gone and end their jobs as interrupted
+      }
+      process.stderr.write('\ninterrupting the sweep: running jobs end as interrupted (Ctrl-C again to quit at once)\n');
+      controller.abort();
+    };
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigint);
+    try {
+      const result = await runSweep({
+        db,
+        overrides,
+        resume: flags.resume,
+        workers: flags.jobs ?? defaultWorkers(),
+        failFast: flags['fail-fast'],
+        rerun: flags.rerun,
+        command: ['irnn', 'sweep', ...this.argv].join(' '),
+        signal: controller.signal,
+        events: {
+          onWait: (jobs) =>
+            process.stderr.write(`waiting for ${jobs.map((j) => `job ${j.idx} (pid ${j.workerPid})`).join(', ')}: still running elsewhere\n`),
+          onPlan: (p) => {
+            if (!this.jsonEnabled()) this.log(planLine(p));
+            const all = [...p.toRun, ...p.done].sort((a, b) => a.idx - b.idx);
+            const labels = new Map(varyingParts(all.map((j) => j.overrides)).map((l, i) => [all[i]!.idx, l.join(' ')]));
+            progress = sweepProgress({ total: p.toRun.length, label: (idx) => labels.get(idx) ?? '', quiet: quiet || p.toRun.length === 0 });
+          },
+          onJobStart: (e) => progress?.started(e.idx),
+          onJobDone: (o) => progress?.finished(o),
+        },
+      });
+      (progress as SweepProgress | null)?.stop();
+      const sweep = (await getSweep(db, result.sweepId))!;
+      const { jobs, text } = await jobSummary(db, sweep);
+      if (result.outcomes.length > 0) this.log(`\n${text}`);
+      const c = sweep.counts;
+      this.log(`sweep ${sweep.id} ${sweep.status}: ${c.finished} finished, ${c.diverged} diverged, ${c.failed} failed` +
+        `${c.queued + c.interrupted ? `, ${c.queued + c.interrupted} not finished (irnn sweep --resume ${sweep.id})` : ''}`);
+      if (result.stopped === 'interrupted') process.exitCode = 130;
+      else if (sweep.status !== 'finished') process.exitCode = 1;
+      return { sweepId: sweep.id, status: sweep.status, total: sweep.total, counts: sweep.counts, jobs };
+    } finally {
+      (progress as SweepProgress | null)?.stop();
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigint);
+    }
+  }
+
+  /** Prints the expanded jobs; with an existing store, also which are already done. */
+  private async dryRun(overrides: string[], dbPath: string, rerun: boolean): Promise<Record<string, unknown>> {
+    const db = existsSync(dbPath) ? await this.openDb(dbPath) : null;
+    const jobs = await planNew(db, { overrides, rerun });
+    const done = jobs.filter((j) => j.doneRunId !== null).length;
+    this.log(`${jobs.length} job${jobs.length === 1 ? '' : 's'}${done ? ` (${done} already done)` : ''}; dry run, nothing runs:`);
+    for (const j of jobs) this.log(`job ${j.idx}: ${j.overrides.join(' ')}${j.doneRunId !== null ? `  [done: run ${j.doneRunId}]` : ''}`);
+    return { count: jobs.length, jobs };
+  }
+}
+
+function planLine(p: { sweepId: number; resumed: boolean; total: number; toRun: PlannedJob[]; done: PlannedJob[]; stale: number[] }): string {
+  const head = p.resumed ? `resuming sweep ${p.sweepId}` : `sweep ${p.sweepId}`;
+  const stale = p.stale.length ? `; stale (lost their worker, run again): job ${p.stale.join(', ')}` : '';
+  const done = p.done.length ? `, ${p.done.length} already done (a finished run has the same config; --rerun runs them again)` : '';
+  if (p.toRun.length === 0) {
+    return p.resumed
+      ? `${head}: nothing left to run${done}`
+      : `${head}: all ${p.total} jobs are already done (finished runs with the same config); nothing to run`;
+  }
+  return `${head}: ${p.toRun.length} of ${p.total} jobs to run${done}${stale}`;
+}
