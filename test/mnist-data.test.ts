@@ -2,7 +2,7 @@
 // package digits, the split, and the pixel sequences: scanline order, average pooling, and one
 // fixed permutation shared by train and test. No training; no files outside a temporary folder.
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -159,6 +159,11 @@ test('package digits: 10,000 real digits, cached as IDX files that read back ide
   t.is(first.side, 28);
   t.true(Buffer.from(first.pixels).equals(Buffer.from(again.pixels)));
   t.true(Buffer.from(first.labels).equals(Buffer.from(again.labels)));
+  // A damaged cache file is rebuilt from the package rather than failing the run.
+  const images = readdirSync(cache).find((f) => f.includes('images'))!;
+  truncateSync(join(cache, images), 1000);
+  t.true(Buffer.from(loadPackageDigits(cache).pixels).equals(Buffer.from(first.pixels)));
+  t.is(statSync(join(cache, images)).size, 16 + 10000 * 784);
   const perClass = new Array(10).fill(0);
   for (const l of first.labels) perClass[l]++;
   t.true(perClass.every((n) => n > 800 && n < 1200), `${perClass}`);

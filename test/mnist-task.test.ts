@@ -27,7 +27,7 @@ test.serial('pixel_mnist at 7x7: a short GRU run beats the baseline and records 
   t.is(run.taskInfo?.['source'], 'package');
   t.is(run.taskInfo?.['test_size'], 500);
   const acc = run.metrics['test_acc']!;
-  t.is(acc, r.metrics['test_acc']);
+  t.is(r.metrics['test_acc'], acc);
   // Always answering the commonest class scores about 0.1; 150 steps of a small GRU get far beyond.
   t.true(r.baseline!.value < 0.15, `baseline ${r.baseline!.value}`);
   t.log(`test_acc ${acc} after 150 steps (baseline ${r.baseline!.value})`);

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Rng } from '../util/rng.js';
-import { UserError } from '../util/errors.js';
+import { isUserError, UserError } from '../util/errors.js';
 import { findIdxFile, readIdxPair } from './idx.js';
 
 export interface Digits {
@@ -48,47 +48,42 @@ export interface LoadOptions {
 }
 
 const require = createRequire(import.meta.url);
-const memo = new Map<string, { train: Digits; test?: Digits }>();
+const packageMemo = new Map<string, Digits>();
+const idxMemo = new Map<string, { train: Digits; test: Digits }>();
 
 /** Loads the digits and splits them; loaded files are kept in memory for later runs in this process. */
 export function loadMnist(opts: LoadOptions): MnistSplits {
   if (opts.source === 'package') {
-    const key = `package:${opts.cacheDir}`;
-    if (!memo.has(key)) memo.set(key, { train: loadPackageDigits(opts.cacheDir) });
-    const all = memo.get(key)!.train;
-    return { ...splitRows(all, opts.splitSeed, [opts.testSize, opts.validSize], 'package digits'), side: all.side };
+    if (!packageMemo.has(opts.cacheDir)) packageMemo.set(opts.cacheDir, loadPackageDigits(opts.cacheDir));
+    const all = packageMemo.get(opts.cacheDir)!;
+    const [test, valid, train] = splitRows(all, opts.splitSeed, [opts.testSize, opts.validSize], 'package digits');
+    return { train: train!, valid: valid!, test: test!, side: all.side };
   }
   if (opts.source === 'idx') {
     if (!opts.dataDir) throw new UserError('task.data_dir: source idx needs the folder that holds the IDX files');
-    const key = `idx:${opts.dataDir}`;
-    if (!memo.has(key)) memo.set(key, loadIdxDigits(opts.dataDir));
-    const { train, test } = memo.get(key)! as { train: Digits; test: Digits };
-    const s = splitRows(train, opts.splitSeed, [opts.validSize], 'training images');
-    // s.test holds the first carve (the validation rows): the test split is the t10k file.
-    return { train: s.train, valid: s.test, test: { digits: test, rows: range(test.count) }, side: train.side };
+    if (!idxMemo.has(opts.dataDir)) idxMemo.set(opts.dataDir, loadIdxDigits(opts.dataDir));
+    const files = idxMemo.get(opts.dataDir)!;
+    const [valid, train] = splitRows(files.train, opts.splitSeed, [opts.validSize], 'training images');
+    return { train: train!, valid: valid!, test: { digits: files.test, rows: range(files.test.count) }, side: files.train.side };
   }
   throw new UserError(`task.source: unknown source '${String(opts.source)}'; valid: package, idx`);
 }
 
-/**
- * Shuffles 0..count-1 with `seed` and carves the given sizes off the front: with sizes [a, b] the
- * first a rows are `test`, the next b `valid`, the rest `train` (with one size: `test`, `train`).
- */
-export function splitRows(d: Digits, seed: number, sizes: number[], what: string): { train: Subset; valid: Subset; test: Subset } {
+/** Shuffles 0..count-1 with `seed` and cuts the given sizes off the front, in order; the last
+ *  subset returned is the rest (the training split). */
+export function splitRows(d: Digits, seed: number, sizes: number[], what: string): Subset[] {
   const total = sizes.reduce((a, b) => a + b, 0);
-  for (const s of sizes) if (!Number.isInteger(s) || s < 0) throw new UserError(`task: split size ${s} is not a whole number >= 0`);
   if (total >= d.count) {
     throw new UserError(`task: split sizes ${sizes.join(' + ')} leave no training data out of ${d.count} ${what}`);
   }
   const order = new Rng(seed, 'mnist-split').permutation(d.count);
-  const parts: Int32Array[] = [];
+  const out: Subset[] = [];
   let at = 0;
-  for (const s of sizes) {
-    parts.push(order.slice(at, at + s));
+  for (const s of [...sizes, d.count - total]) {
+    out.push({ digits: d, rows: order.slice(at, at + s) });
     at += s;
   }
-  const sub = (rows: Int32Array): Subset => ({ digits: d, rows });
-  return { test: sub(parts[0]!), valid: sub(parts[1] ?? new Int32Array(0)), train: sub(order.slice(at)) };
+  return out;
 }
 
 /** The `mnist` package's digits (1,001 zeros, 1,127 ones, ...: 10,000 in all), read from its JSON files
@@ -99,7 +94,13 @@ export function loadPackageDigits(cacheDir: string): Digits {
   const base = join(cacheDir, `mnist-package-${version}`);
   const imagesPath = `${base}-images-idx3-ubyte`;
   const labelsPath = `${base}-labels-idx1-ubyte`;
-  if (existsSync(imagesPath) && existsSync(labelsPath)) return toDigits(readIdxPair(imagesPath, labelsPath));
+  if (existsSync(imagesPath) && existsSync(labelsPath)) {
+    try {
+      return toDigits(readIdxPair(imagesPath, labelsPath));
+    } catch (e) {
+      if (!isUserError(e)) throw e; // a damaged cache is rebuilt below
+    }
+  }
 
   const side = 28;
   const P = side * side;
