@@ -1,0 +1,35 @@
+// Helpers shared by the sweep tests (not a test file itself): the `irnn` binary as a user runs it,
+// a fresh store path, and plain SQL reads of a store.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Db } from '../src/store/db.js';
+
+export const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
+
+export function irnn(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Starts `irnn ARGS` in its own process group (so the test can kill it and its workers at once). */
+export function irnnDetached(args: string[]): ChildProcess {
+  return spawn(process.execPath, [BIN, ...args], { detached: true, stdio: 'ignore' });
+}
+
+export const tmpDb = () => join(mkdtempSync(join(tmpdir(), 'irnn-sweep-')), 'results.sqlite');
+
+/** Runs one query on a store and closes it. */
+export async function query<T>(path: string, sql: string, params: Array<string | number> = []): Promise<T[]> {
+  const db = await Db.open(path);
+  try {
+    return await db.all<T>(sql, params);
+  } finally {
+    await db.close();
+  }
+}
