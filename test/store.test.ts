@@ -66,3 +66,18 @@ test('reopening a store keeps its data and does not re-run migrations', async (t
   t.is((await getRun(again, id))!.id, id);
   await again.close();
 });
+
+test('two processes opening a new store at the same moment both succeed', async (t) => {
+  const { fork } = await import('node:child_process');
+  const p = join(tmp(), 'new.sqlite');
+  const script = join(tmp(), 'open.mts');
+  writeFileSync(script, `import { Db } from ${JSON.stringify(new URL('../src/store/db.ts', import.meta.url).pathname)};\nconst db = await Db.open(process.argv[2]);\nawait db.close();\n`);
+  const codes = await Promise.all([0, 1, 2].map(() => new Promise<number | null>((resolve) => {
+    fork(script, [p], { execArgv: ['--import', 'tsx'], stdio: 'ignore' }).on('exit', resolve);
+  })));
+  t.deepEqual(codes, [0, 0, 0]);
+  const db = await Db.open(p);
+  const v = await db.get<{ user_version: number }>('PRAGMA user_version');
+  t.true(v!.user_version >= 1);
+  await db.close();
+});

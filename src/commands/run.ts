@@ -4,7 +4,6 @@ import { composeConfig } from '../config/index.js';
 import { isSweepOverride } from '../config/sweep.js';
 import { UserError } from '../util/errors.js';
 import { getRun, type RunRecord } from '../store/runs.js';
-import { train } from '../train/run.js';
 import { progressReporter } from '../cli/progress.js';
 import { fmtMetrics, fmtNum } from '../cli/format.js';
 import { BaseCommand } from './base.js';
@@ -36,6 +35,8 @@ export default class Run extends BaseCommand {
     const swept = (argv as string[]).find((o) => isSweepOverride(o));
     if (swept) throw new UserError(`'${swept}' is a sweep: run it with irnn sweep (or irnn run --multirun); quote a value that contains commas`);
     const resolved = composeConfig({ overrides: argv as string[] });
+    // Loaded here: tfjs and the models are needed only once a run starts.
+    const { train } = await import('../train/run.js');
     const db = await this.openDb(flags.db);
     const controller = new AbortController();
     let sigints = 0;

@@ -37,14 +37,20 @@ export class Db {
     return db;
   }
 
+  /** Applies pending migrations one transaction each, reading the version inside the write
+   *  lock, so two processes opening a new store at once never apply the same migration twice. */
   private async migrate(): Promise<void> {
-    const row = await this.get<{ user_version: number }>('PRAGMA user_version');
-    const current = row?.user_version ?? 0;
-    for (let v = current; v < MIGRATIONS.length; v++) {
-      await this.transaction(async () => {
+    const version = async () => (await this.get<{ user_version: number }>('PRAGMA user_version'))?.user_version ?? 0;
+    if ((await version()) >= MIGRATIONS.length) return;
+    for (;;) {
+      const applied = await this.transaction(async () => {
+        const v = await version();
+        if (v >= MIGRATIONS.length) return false;
         await this.exec(MIGRATIONS[v]!);
         await this.exec(`PRAGMA user_version = ${v + 1}`);
+        return true;
       });
+      if (!applied) return;
     }
   }
 
