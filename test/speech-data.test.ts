@@ -10,7 +10,8 @@ import { computeFeatures, deltas, frameCount, hzToMel, logMel, melToHz, N_MELS }
 import { loadLexicon, PHONE_INDEX, PHONE_SPECS, PHONES, SIL } from '../src/data/phonemes.js';
 import { frameLabels, makeUtterance, prepareSpeech, splitSpeakers, type SpeechSettings } from '../src/data/speech.js';
 import { loadPhrases } from '../src/data/speech-text.js';
-import { SAMPLE_RATE, synthesize, type Speaker } from '../src/data/synth.js';
+import type { Speaker } from '../src/data/speaker.js';
+import { SAMPLE_RATE, synthesize } from '../src/data/synth.js';
 import { encodeWav, readWavHeader } from '../src/data/wav.js';
 import { isUserError } from '../src/util/errors.js';
 import { Rng } from '../src/util/rng.js';
@@ -20,7 +21,7 @@ const tiny: SpeechSettings = {
   minWords: 1, maxWords: 3, snrDb: 20, noise: 'mixed', deltas: true, deltaDeltas: false,
 };
 const tmp = () => mkdtempSync(join(tmpdir(), 'speech-test-'));
-const male: Speaker = { id: 0, f0: 110, tract: 1, rate: 1, jitter: 0.015, shimmer: 0.05, breath: 0.05, tilt: 0.4 };
+const male: Speaker = { id: 0, f0: 110, tract: 1, formants: [1, 1, 1], rate: 1, jitter: 0.015, shimmer: 0.05, breath: 0.05, tilt: 0.4 };
 
 /** Peak frequency of the all-pole (LPC, order 16, autocorrelation method) envelope in [lo, hi]. */
 function lpcPeak(x: Float32Array, lo: number, hi: number): number {
@@ -83,7 +84,7 @@ test('segments tile the utterance and frame labels follow the phone sequence wit
     t.is(utt.phones[0], SIL);
     t.is(utt.phones[utt.phones.length - 1], SIL);
     const lex = loadLexicon();
-    t.deepEqual(collapse(utt.phones.filter((p) => p !== SIL)), collapse(utt.words.flatMap((w) => [...lex.get(w)!])));
+    t.deepEqual(collapse(utt.phones.filter((p) => p !== SIL)), collapse(utt.words.flatMap((w) => [...lex.get(w)!.phones])));
   }
 });
 

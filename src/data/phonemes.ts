@@ -126,11 +126,16 @@ export function foldPhone(arpabet: string): number {
   return id;
 }
 
-export type Lexicon = Map<string, readonly number[]>;
+/** A word's phones and which of them are unstressed vowels (CMUdict stress 0). */
+export interface Pronunciation {
+  phones: readonly number[];
+  unstressed: readonly boolean[];
+}
+export type Lexicon = Map<string, Pronunciation>;
 
 let lexicon: Lexicon | null = null;
 
-/** Word (lower case) -> phone ids of its first CMUdict pronunciation. Loaded once per process. */
+/** Word (lower case) -> its first CMUdict pronunciation. Loaded once per process. */
 export function loadLexicon(): Lexicon {
   if (lexicon) return lexicon;
   const require = createRequire(import.meta.url);
@@ -145,7 +150,8 @@ export function loadLexicon(): Lexicon {
   const out: Lexicon = new Map();
   for (const [key, pron] of Object.entries(raw)) {
     if (key.endsWith(')')) continue; // "WORD(1)": an alternative pronunciation
-    out.set(key.toLowerCase(), pron.split(' ').map(foldPhone));
+    const arpabet = pron.split(' ');
+    out.set(key.toLowerCase(), { phones: arpabet.map(foldPhone), unstressed: arpabet.map((a) => a.endsWith('0')) });
   }
   lexicon = out;
   return out;

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { dirname } from 'node:path';
 import { UserError } from '../util/errors.js';
 import type { SplitName } from './corpus.js';
-import type { Speaker } from './synth.js';
+import type { Speaker } from './speaker.js';
 
 export interface SpeechSplit {
   /** Number of utterances. */

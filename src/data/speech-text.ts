@@ -62,14 +62,22 @@ export function drawWords(o: { phrases: Phrase[]; minWords: number; maxWords: nu
 /** Chance of a short pause between two words, as in read speech (TIMIT's pau folds to sil). */
 const PAUSE_PROB = 0.06;
 
-/** Phone ids with silence at both edges and now and then between words. */
-export function wordsToPhones(words: readonly string[], rng: Rng): number[] {
+/** Phone ids with silence at both edges and now and then between words, and which phones are
+ *  unstressed vowels (the synthesizer shortens and centralises them). */
+export function wordsToPhones(words: readonly string[], rng: Rng): { phones: number[]; reduced: boolean[] } {
   const lex = loadLexicon();
   const phones = [SIL];
+  const reduced = [false];
   words.forEach((w, i) => {
-    if (i > 0 && rng.uniform() < PAUSE_PROB) phones.push(SIL);
-    phones.push(...lex.get(w)!);
+    if (i > 0 && rng.uniform() < PAUSE_PROB) {
+      phones.push(SIL);
+      reduced.push(false);
+    }
+    const pron = lex.get(w)!;
+    phones.push(...pron.phones);
+    reduced.push(...pron.unstressed);
   });
   phones.push(SIL);
-  return phones;
+  reduced.push(false);
+  return { phones, reduced };
 }

@@ -10,7 +10,8 @@ import { computeFeatures, featureSize, frameCentre } from './features.js';
 import { PHONES } from './phonemes.js';
 import { readSpeechCache, writeSpeechCache, type SpeechData, type SpeechSplit } from './speech-cache.js';
 import { drawWords, loadPhrases, textFingerprint, wordsToPhones, type Phrase } from './speech-text.js';
-import { drawSpeaker, SAMPLE_RATE, synthesize, type Speaker, type Synthesized } from './synth.js';
+import { drawSpeaker, type Speaker } from './speaker.js';
+import { SAMPLE_RATE, synthesize, type Synthesized } from './synth.js';
 import { encodeWav } from './wav.js';
 import { canonicalJson } from '../config/tree.js';
 import { UserError } from '../util/errors.js';
@@ -41,7 +42,7 @@ export interface SpeechCorpus extends SpeechData {
 }
 
 /** Bumped whenever synthesis, text or features change, so that old caches are not reused. */
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 2;
 
 export function checkSettings(s: SpeechSettings): void {
   for (const split of SPLIT_NAMES) {
@@ -80,9 +81,9 @@ export function makeUtterance(o: { settings: SpeechSettings; split: SplitName; u
   const rng = new Rng(s.dataSeed, `speech/${o.split}/${o.u}`);
   const speaker = o.speakers[o.u % o.speakers.length]!;
   const words = drawWords({ phrases: o.phrases, minWords: s.minWords, maxWords: s.maxWords, rng });
-  const phones = wordsToPhones(words, rng);
+  const { phones, reduced } = wordsToPhones(words, rng);
   const noise = s.noise === 'mixed' ? (rng.uniform() < 0.5 ? 'white' : 'pink') : s.noise;
-  return { ...synthesize({ phones, speaker, rng, snrDb: s.snrDb, noise }), words, speaker };
+  return { ...synthesize({ phones, reduced, speaker, rng, snrDb: s.snrDb, noise }), words, speaker };
 }
 
 /** [T] class id of every frame: the phone whose segment holds the frame's centre sample. */
@@ -149,6 +150,12 @@ export async function prepareSpeech(opts: PrepareOptions): Promise<SpeechCorpus>
   const fromCache = data !== null;
   const needText = !data || (opts.examples ?? 0) > 0;
   const phrases = needText ? loadPhrases() : null;
+  for (const split of phrases ? SPLIT_NAMES : []) {
+    const longest = phrases![split].reduce((m, p) => Math.max(m, p.length), 0);
+    if (longest < settings.minWords) {
+      throw new UserError(`task.min_words=${settings.minWords}: the longest phrase of the ${split} text has ${longest} words`);
+    }
+  }
   const speakers = splitSpeakers(settings);
   if (!data) {
     const total = SPLIT_NAMES.reduce((a, s) => a + settings.utterances[s], 0);

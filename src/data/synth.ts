@@ -4,48 +4,19 @@
 // It does not model prosody beyond a declining, wavering pitch, nor real coarticulation rules.
 import { AntiResonator, BandPass, Resonator, boxSmooth, dbToGain, pinkNoise } from './dsp.js';
 import { PHONES, PHONE_INDEX, PHONE_SPECS, SIL, type PhoneSpec } from './phonemes.js';
+import { pitchTrack, type Speaker } from './speaker.js';
 import type { Rng } from '../util/rng.js';
 
 export const SAMPLE_RATE = 16000;
 const MS = SAMPLE_RATE / 1000; // samples per control step
-
-export interface Speaker {
-  id: number;
-  /** Mean pitch in Hz. */
-  f0: number;
-  /** Vocal-tract scale: every formant and noise band is multiplied by it (1 = adult male). */
-  tract: number;
-  /** Duration multiplier (> 1 speaks slower). */
-  rate: number;
-  /** Relative standard deviations of the pitch period and of the pulse amplitude. */
-  jitter: number;
-  shimmer: number;
-  /** Aspiration noise mixed into voicing (breathy voice). */
-  breath: number;
-  /** One-pole low-pass on the glottal source (steeper spectral tilt), 0..0.6. */
-  tilt: number;
-}
-
-/** A random speaker: tract length and pitch are drawn together, so short tracts speak higher. */
-export function drawSpeaker(rng: Rng, id: number): Speaker {
-  const size = rng.uniform(); // 0 = long vocal tract, 1 = short
-  return {
-    id,
-    tract: 0.9 + 0.32 * size + rng.normal(0, 0.02),
-    f0: (95 + 125 * size) * Math.exp(rng.normal(0, 0.1)),
-    rate: 0.85 + 0.35 * rng.uniform(),
-    jitter: 0.005 + 0.015 * rng.uniform(),
-    shimmer: 0.02 + 0.06 * rng.uniform(),
-    breath: 0.005 + 0.055 * rng.uniform(),
-    tilt: 0.6 * rng.uniform(),
-  };
-}
 
 export type NoiseColour = 'white' | 'pink';
 
 export interface SynthOptions {
   /** Class ids of PHONES, silence included where wanted. */
   phones: readonly number[];
+  /** Unstressed vowels: shortened and pulled towards a neutral schwa (absent = none). */
+  reduced?: readonly boolean[];
   speaker: Speaker;
   rng: Rng;
   /** Signal-to-noise ratio of the added noise against the speech (non-silence) power; null = clean. */
@@ -74,6 +45,11 @@ interface Tracks {
   zero: Float32Array; // nasal antiformant frequency; 0 = not nasal
 }
 
+// Unstressed vowels last about 60% as long and move 40% of the way to a neutral vocal tract.
+const REDUCED_DURATION = 0.6;
+const REDUCTION = 0.4;
+const SCHWA = [500, 1500, 2500];
+
 function drawDurations(o: SynthOptions): number[] {
   if (o.durationsMs) return [...o.durationsMs];
   let last = o.phones.length - 1;
@@ -81,7 +57,8 @@ function drawDurations(o: SynthOptions): number[] {
   return o.phones.map((p, i) => {
     const spec = PHONE_SPECS[PHONES[p]!];
     if (p === SIL) return spec.dur * (0.5 + o.rng.uniform());
-    const lengthen = i === last ? 1.4 : 1; // phrase-final lengthening
+    const final = i === last ? 1.4 : 1; // phrase-final lengthening
+    const lengthen = final * (o.reduced?.[i] ? REDUCED_DURATION : 1);
     return Math.max(30, spec.dur * o.speaker.rate * lengthen * Math.exp(o.rng.normal(0, 0.22)));
   });
 }
@@ -105,12 +82,16 @@ function buildTracks(o: SynthOptions, ms: Int32Array): Tracks {
   const arr = () => new Float32Array(n);
   const t: Tracks = { f: [arr(), arr(), arr()], bw: [arr(), arr(), arr()], av: arr(), ah: arr(), af: arr(), fc: arr(), fw: arr(), zero: arr() };
   const k = o.speaker.tract;
+  // A token's formant target: the phone's, centralised if reduced, scaled for the speaker, jittered.
+  const target = (f: readonly number[], reduced: boolean) =>
+    f.map((v, j) => (reduced ? v + REDUCTION * (SCHWA[j]! - v) : v) * k * o.speaker.formants[j]! * (1 + o.rng.normal(0, 0.03)));
   o.phones.forEach((p, i) => {
     const spec: PhoneSpec = PHONE_SPECS[PHONES[p]!];
     const s = ms[i]!;
     const e = ms[i + 1]!;
-    const start = formantsOf(o.phones, i).map((f) => f * k * (1 + o.rng.normal(0, 0.03)));
-    const end = spec.glide ? spec.glide.map((f) => f * k * (1 + o.rng.normal(0, 0.03))) : start;
+    const reduced = o.reduced?.[i] ?? false;
+    const start = target(formantsOf(o.phones, i), reduced);
+    const end = spec.glide ? target(spec.glide, reduced) : start;
     const noise = spec.noise;
     // Stops: closure, a 6 ms burst, then aspiration (voiceless) or frication (affricates).
     const affricate = p === PHONE_INDEX['ch'] || p === PHONE_INDEX['jh'];
@@ -175,18 +156,6 @@ function holdNonZero(x: Float32Array): void {
     if (x[i]! > 0) last = x[i]!;
     else x[i] = last;
   }
-}
-
-/** The pitch contour in Hz per ms: a declining line with two slow random wobbles. */
-function pitchTrack(n: number, f0: number, rng: Rng): Float32Array {
-  const out = new Float32Array(n);
-  const waves = [0, 1].map(() => ({ period: 400 + 800 * rng.uniform(), phase: 2 * Math.PI * rng.uniform(), depth: 0.05 * rng.uniform() }));
-  for (let m = 0; m < n; m++) {
-    let v = 1.1 - (0.2 * m) / Math.max(1, n);
-    for (const w of waves) v *= 1 + w.depth * Math.sin((2 * Math.PI * m) / w.period + w.phase);
-    out[m] = f0 * v;
-  }
-  return out;
 }
 
 // Filtered noise sources need no Gaussian samples: unit-variance uniform noise is white too, and
