@@ -1,6 +1,7 @@
 // The command map (oclif "explicit" discovery): command id -> class. `runs:list` is `irnn runs list`.
 import ConfigCmd from './config.js';
 import DataPrepare from './data/prepare.js';
+import Report from './report.js';
 import Run from './run.js';
 import RunsList from './runs/list.js';
 import RunsShow from './runs/show.js';
@@ -16,5 +17,6 @@ export const COMMANDS = {
   sweep: Sweep,
   'sweeps:list': SweepsList,
   'sweeps:show': SweepsShow,
+  report: Report,
   'data:prepare': DataPrepare,
 };

@@ -1,0 +1,160 @@
+// The report's reads from the store: which runs (by sweep, task, model, --where), their metric
+// histories, and how they group: task -> model -> setting (the config keys that vary between
+// runs of one model on one task, seeds merged). Reads only; never writes the store.
+import type { Db } from '../store/db.js';
+import { listRuns, metricHistory, type RunRecord } from '../store/runs.js';
+import { UserError } from '../util/errors.js';
+import { canonicalJson } from '../config/tree.js';
+import { filterRuns } from './where.js';
+
+export interface Selection {
+  sweep?: number;
+  task?: string;
+  model?: string;
+  where?: string;
+}
+
+/** Run ids of a sweep (the sweep tables may not exist in an older store). */
+export async function sweepRunIds(db: Db, sweep: number): Promise<number[]> {
+  try {
+    const rows = await db.all<{ run_id: number | null }>('SELECT run_id FROM sweep_jobs WHERE sweep_id = ? ORDER BY run_id', [sweep]);
+    return rows.map((r) => r.run_id).filter((id): id is number => id !== null);
+  } catch (e) {
+    if (/no such table/.test(String((e as Error).message))) {
+      throw new UserError(`--sweep ${sweep}: this store has no sweeps (no sweep_jobs table; run \`irnn sweep\` first)`);
+    }
+    throw e;
+  }
+}
+
+export async function selectRuns(db: Db, sel: Selection): Promise<RunRecord[]> {
+  const ids = sel.sweep === undefined ? undefined : await sweepRunIds(db, sel.sweep);
+  const runs = await listRuns(db, { task: sel.task, model: sel.model, ids });
+  return sel.where === undefined ? runs : filterRuns(runs, sel.where);
+}
+
+/** One line describing the selection, for the report's header and the empty-selection error. */
+export function describeSelection(sel: Selection): string {
+  const parts = [
+    sel.sweep !== undefined ? `sweep ${sel.sweep}` : '',
+    sel.task ? `task ${sel.task}` : '',
+    sel.model ? `model ${sel.model}` : '',
+    sel.where ? `where ${sel.where}` : '',
+  ].filter(Boolean);
+  return parts.length ? parts.join(', ') : 'all runs';
+}
+
+export type History = Array<{ step: number; name: string; value: number | null }>;
+
+export async function loadHistories(db: Db, runs: RunRecord[]): Promise<Map<number, History>> {
+  const out = new Map<number, History>();
+  for (const r of runs) out.set(r.id, (await metricHistory(db, r.id)).map(({ step, name, value }) => ({ step, name, value })));
+  return out;
+}
+
+/** Leaves of a config as dotted keys (lists kept whole). */
+export function flatten(tree: Record<string, unknown>, prefix = ''): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(tree)) {
+    const p = prefix ? `${prefix}.${k}` : k;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) Object.assign(out, flatten(v as Record<string, unknown>, p));
+    else out[p] = v;
+  }
+  return out;
+}
+
+/** Keys that never make two runs different settings: the seed (merged into mean ± std) and
+ *  display-only keys. */
+const NOT_SETTINGS = new Set(['seed', 'train.log_every']);
+
+export interface SettingGroup {
+  /** e.g. "lr=0.001 clip=1"; "default" when nothing varies. */
+  label: string;
+  values: Record<string, unknown>;
+  runs: RunRecord[];
+}
+export interface ModelGroup {
+  model: string;
+  settings: SettingGroup[];
+}
+export interface TaskGroup {
+  task: string;
+  runs: RunRecord[];
+  models: ModelGroup[];
+  /** Keys that vary within some model's runs of this task, sorted. */
+  varying: string[];
+}
+
+const MODEL_ORDER = ['irnn', 'rnn_relu', 'rnn_tanh', 'lstm', 'gru'];
+export function compareModels(a: string, b: string): number {
+  const ia = MODEL_ORDER.indexOf(a);
+  const ib = MODEL_ORDER.indexOf(b);
+  if (ia !== ib) return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Keys whose value differs between runs. A key that only some runs have (a group's own default,
+ *  such as adam's beta1 next to sgd runs) counts only if it takes two values where it is set. */
+export function varyingKeys(runs: RunRecord[]): string[] {
+  const flat = runs.map((r) => flatten(r.config));
+  const keys = [...new Set(flat.flatMap((f) => Object.keys(f)))].filter((k) => !NOT_SETTINGS.has(k));
+  return keys.filter((k) => new Set(flat.filter((f) => k in f).map((f) => canonicalJson(f[k]))).size > 1).sort();
+}
+
+/** Short names for keys (`optimizer.lr` -> `lr`) where the last part is unambiguous. */
+export function shortKeys(keys: string[]): Map<string, string> {
+  const last = (k: string) => k.slice(k.lastIndexOf('.') + 1);
+  return new Map(keys.map((k) => [k, keys.filter((o) => last(o) === last(k)).length === 1 ? last(k) : k]));
+}
+
+export function fmtSettingValue(v: unknown): string {
+  return typeof v === 'string' ? v : v === undefined ? 'unset' : JSON.stringify(v);
+}
+
+export function groupRuns(runs: RunRecord[]): TaskGroup[] {
+  const byTask = new Map<string, RunRecord[]>();
+  for (const r of runs) byTask.set(r.task, [...(byTask.get(r.task) ?? []), r]);
+  return [...byTask.keys()].sort().map((task) => {
+    const taskRuns = byTask.get(task)!;
+    const models = [...new Set(taskRuns.map((r) => r.model))].sort(compareModels);
+    const perModel = models.map((model) => ({ model, runs: taskRuns.filter((r) => r.model === model) }));
+    const varying = [...new Set(perModel.flatMap((m) => varyingKeys(m.runs)))].sort();
+    return {
+      task,
+      runs: taskRuns,
+      varying,
+      models: perModel.map(({ model, runs: mr }) => ({ model, settings: groupSettings(mr, varyingKeys(mr)) })),
+    };
+  });
+}
+
+function groupSettings(runs: RunRecord[], keys: string[]): SettingGroup[] {
+  const short = shortKeys(keys);
+  const groups = new Map<string, SettingGroup>();
+  for (const r of runs) {
+    const flat = flatten(r.config);
+    const values = Object.fromEntries(keys.map((k) => [k, flat[k]]));
+    const id = canonicalJson(keys.map((k) => values[k] ?? null));
+    const label = keys.length ? keys.map((k) => `${short.get(k)}=${fmtSettingValue(values[k])}`).join(' ') : 'default';
+    const g = groups.get(id) ?? { label, values, runs: [] };
+    g.runs.push(r);
+    groups.set(id, g);
+  }
+  return [...groups.values()].sort((a, b) => compareValues(keys.map((k) => a.values[k]), keys.map((k) => b.values[k])));
+}
+
+/** Numbers numerically, everything else by its text; null/unset first. */
+export function compareValues(a: unknown[], b: unknown[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    if (x === null || x === undefined) return -1;
+    if (y === null || y === undefined) return 1;
+    if (typeof x === 'number' && typeof y === 'number') return x - y;
+    const sx = fmtSettingValue(x);
+    const sy = fmtSettingValue(y);
+    if (sx !== sy) return sx < sy ? -1 : 1;
+  }
+  return 0;
+}

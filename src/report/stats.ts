@@ -1,0 +1,135 @@
+// Statistics over seeds: mean, sample standard deviation and n of the final main metric (mathjs),
+// run counts by outcome, the best setting per model by the task's goal, learning-curve bands and
+// speed medians. Plain data in, plain data out; nothing here reads the store or draws.
+import type { RunRecord } from '../store/runs.js';
+import type { History, ModelGroup, SettingGroup } from './queries.js';
+import type { TaskMeta } from './metrics.js';
+import { math } from './math.js';
+
+export interface Summary {
+  mean: number;
+  /** Sample standard deviation (n - 1); null for a single run. */
+  std: number | null;
+  n: number;
+}
+
+export function summarize(values: number[]): Summary | null {
+  const xs = values.filter((v) => Number.isFinite(v));
+  if (xs.length === 0) return null;
+  return { mean: Number(math.mean(xs)), std: xs.length > 1 ? Number(math.std(xs)) : null, n: xs.length };
+}
+
+export function median(values: number[]): number | null {
+  const xs = values.filter((v) => Number.isFinite(v));
+  return xs.length ? Number(math.median(xs)) : null;
+}
+
+export interface SettingStats {
+  model: string;
+  setting: SettingGroup;
+  /** Over the runs that finished with a finite main metric. Diverged runs are counted, not averaged. */
+  summary: Summary | null;
+  finished: number;
+  diverged: RunRecord[];
+  failed: number;
+  /** Running or interrupted. */
+  incomplete: number;
+}
+
+export function settingStats(model: string, setting: SettingGroup, meta: TaskMeta): SettingStats {
+  const finished = setting.runs.filter((r) => r.status === 'finished');
+  const finals = finished.map((r) => r.metrics[meta.metric]).filter((v): v is number => typeof v === 'number');
+  return {
+    model,
+    setting,
+    summary: summarize(finals),
+    finished: finished.length,
+    diverged: setting.runs.filter((r) => r.status === 'diverged'),
+    failed: setting.runs.filter((r) => r.status === 'failed').length,
+    incomplete: setting.runs.filter((r) => r.status === 'running' || r.status === 'interrupted').length,
+  };
+}
+
+export function modelStats(models: ModelGroup[], meta: TaskMeta): SettingStats[] {
+  return models.flatMap((m) => m.settings.map((s) => settingStats(m.model, s, meta)));
+}
+
+/** True when mean `a` beats mean `b` under the goal. */
+export function beats(a: number, b: number, goal: TaskMeta['goal']): boolean {
+  return goal === 'min' ? a < b : a > b;
+}
+
+/** The best setting of each model: best mean; ties go to more seeds, then to the earlier setting. */
+export function bestPerModel(stats: SettingStats[], goal: TaskMeta['goal']): Map<string, SettingStats> {
+  const best = new Map<string, SettingStats>();
+  for (const s of stats) {
+    if (!s.summary) continue;
+    const cur = best.get(s.model);
+    const better =
+      !cur ||
+      beats(s.summary.mean, cur.summary!.mean, goal) ||
+      (s.summary.mean === cur.summary!.mean && s.summary.n > cur.summary!.n);
+    if (better) best.set(s.model, s);
+  }
+  return best;
+}
+
+export interface CurvePoint {
+  step: number;
+  mean: number;
+  lo: number;
+  hi: number;
+  n: number;
+}
+
+/** Mean and min..max band of a metric over runs, step by step (runs may stop at different steps). */
+export function curve(runs: RunRecord[], histories: Map<number, History>, metric: string): CurvePoint[] {
+  const bySteps = new Map<number, number[]>();
+  for (const r of runs) {
+    for (const h of histories.get(r.id) ?? []) {
+      if (h.name !== metric || h.value === null || !Number.isFinite(h.value)) continue;
+      bySteps.set(h.step, [...(bySteps.get(h.step) ?? []), h.value]);
+    }
+  }
+  return [...bySteps.keys()].sort((a, b) => a - b).map((step) => {
+    const xs = bySteps.get(step)!;
+    return { step, mean: Number(math.mean(xs)), lo: Math.min(...xs), hi: Math.max(...xs), n: xs.length };
+  });
+}
+
+/** The last logged value of a metric before or at the end of a run's history. */
+export function lastValue(history: History | undefined, metric: string): { step: number; value: number } | null {
+  const pts = (history ?? []).filter((h) => h.name === metric && h.value !== null && Number.isFinite(h.value));
+  const last = pts[pts.length - 1];
+  return last ? { step: last.step, value: last.value! } : null;
+}
+
+export interface SpeedRow {
+  model: string;
+  backend: string;
+  engine: string;
+  runs: number;
+  msPerStep: number | null;
+  stepsPerSec: number | null;
+}
+
+/** Median over every logged interval of every run, per model x backend x engine. */
+export function speedRows(runs: RunRecord[], histories: Map<number, History>): SpeedRow[] {
+  const groups = new Map<string, { row: Omit<SpeedRow, 'msPerStep' | 'stepsPerSec'>; ms: number[]; sps: number[] }>();
+  for (const r of runs) {
+    const backend = r.backend ?? 'unknown';
+    const engine = r.engine ?? 'unknown';
+    const key = JSON.stringify([r.model, backend, engine]);
+    const g = groups.get(key) ?? { row: { model: r.model, backend, engine, runs: 0 }, ms: [], sps: [] };
+    g.row.runs++;
+    for (const h of histories.get(r.id) ?? []) {
+      if (h.value === null) continue;
+      if (h.name === 'ms_per_step') g.ms.push(h.value);
+      if (h.name === 'steps_per_sec') g.sps.push(h.value);
+    }
+    groups.set(key, g);
+  }
+  return [...groups.values()]
+    .filter((g) => g.ms.length > 0 || g.sps.length > 0)
+    .map((g) => ({ ...g.row, msPerStep: median(g.ms), stepsPerSec: median(g.sps) }));
+}
