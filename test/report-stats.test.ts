@@ -1,0 +1,217 @@
+// Report statistics and selection on a store written directly (no training): mean / std / n against
+// hand-computed values, the best setting per model under both goals, diverged runs marked (not
+// hidden), --where, --sweep, the empty selection, and byte-identical reports from the same store.
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { composeConfig, configHash } from '../src/config/index.js';
+import { Db } from '../src/store/db.js';
+import { createRun, describeRun, finishRun, listRuns, logMetrics, type RunStatus } from '../src/store/runs.js';
+import { buildReport, makeReport } from '../src/report/index.js';
+import { groupRuns, loadHistories, selectRuns } from '../src/report/queries.js';
+import { taskMeta } from '../src/report/metrics.js';
+import { bestPerModel, modelStats, summarize } from '../src/report/stats.js';
+import { filterRuns } from '../src/report/where.js';
+import { renderHtml } from '../src/report/render.js';
+
+const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
+function irnn(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+interface Fake {
+  overrides: string[];
+  /** The main metric at steps 0, 10, 20 (the last is the final value). */
+  curve: number[];
+  status?: Exclude<RunStatus, 'running'>;
+}
+
+/** Writes a run as train() would: config, task info, metrics at each evaluation, final state. */
+async function addRun(db: Db, f: Fake, metric: string): Promise<number> {
+  const resolved = composeConfig({ overrides: f.overrides });
+  const cfg = resolved.config;
+  const id = await createRun(db, {
+    task: resolved.choices['task']!, model: resolved.choices['model']!, seed: cfg.seed, config: cfg, configHash: configHash(cfg),
+    overrides: f.overrides, steps: 20, git: { commit: 'abc123def4567890', dirty: false }, versions: { node: '20' }, host: 'testhost', pid: 1,
+  });
+  await describeRun(db, id, { backend: 'wasm', engine: 'fused', taskInfo: { seq_len: 8 }, params: 10 });
+  const status = f.status ?? 'finished';
+  for (const [i, v] of f.curve.entries()) {
+    await logMetrics(db, id, i * 10, { [metric]: v, ...(i ? { ms_per_step: 2 + (id % 3), steps_per_sec: 1000 / (2 + (id % 3)) } : {}) });
+  }
+  if (status === 'diverged') {
+    await logMetrics(db, id, 15, { train_loss: NaN });
+    await finishRun(db, id, { status, step: 15, divergedStep: 15, error: 'loss became NaN at step 15' });
+  } else await finishRun(db, id, { status, step: status === 'finished' ? 20 : 10, error: status === 'failed' ? 'boom' : null });
+  return id;
+}
+
+const adding = (model: string, lr: string, seed: number, curve: number[], status?: Fake['status']): Fake => ({
+  overrides: [`model=${model}`, `optimizer.lr=${lr}`, `seed=${seed}`, 'task.seq_len=8'],
+  curve,
+  status,
+});
+
+/** irnn lr=0.001: finals .10 .12 .17; irnn lr=0.01: .05 .07 and one diverged; lstm lr=0.001: .2 .3;
+ *  lstm lr=0.01: one failed run. Pixel MNIST (accuracy, higher is better): irnn lr=0.001 .9 .8,
+ *  lr=0.01 .95 .3. */
+async function makeStore(): Promise<{ path: string; ids: Record<string, number[]> }> {
+  const path = join(mkdtempSync(join(tmpdir(), 'irnn-report-')), 'results.sqlite');
+  const db = await Db.open(path);
+  const ids: Record<string, number[]> = {};
+  const add = async (key: string, f: Fake, metric = 'test_mse') => (ids[key] ??= []).push(await addRun(db, f, metric));
+  for (const [s, v] of [0.1, 0.12, 0.17].entries()) await add('irnn-1e-3', adding('irnn', '0.001', s, [0.9, 0.3, v]));
+  for (const [s, v] of [0.05, 0.07].entries()) await add('irnn-1e-2', adding('irnn', '0.01', s, [0.9, 0.2, v]));
+  await add('irnn-1e-2-div', adding('irnn', '0.01', 2, [0.9, 0.4], 'diverged'));
+  for (const [s, v] of [0.2, 0.3].entries()) await add('lstm-1e-3', adding('lstm', '0.001', s, [0.9, 0.5, v]));
+  await add('lstm-1e-2-fail', adding('lstm', '0.01', 0, [0.9], 'failed'));
+  const px = (lr: string, seed: number, v: number): Fake => ({ overrides: ['task=pixel_mnist', `optimizer.lr=${lr}`, `seed=${seed}`], curve: [0.1, 0.5, v] });
+  for (const [s, v] of [0.9, 0.8].entries()) await add('px-1e-3', px('0.001', s, v), 'test_acc');
+  for (const [s, v] of [0.95, 0.3].entries()) await add('px-1e-2', px('0.01', s, v), 'test_acc');
+  await db.close();
+  return { path, ids };
+}
+
+const store = makeStore();
+
+test('summarize: mean, sample std and n against hand-computed values', (t) => {
+  const a = summarize([1, 2, 3, 4])!;
+  t.is(a.mean, 2.5);
+  t.true(Math.abs(a.std! - Math.sqrt(5 / 3)) < 1e-12); // squared deviations 2.25+.25+.25+2.25 = 5, over n-1 = 3
+  t.is(a.n, 4);
+  const b = summarize([0.1, 0.12, 0.17, NaN])!; // NaN is not a result: dropped
+  t.true(Math.abs(b.mean - 0.13) < 1e-12);
+  t.true(Math.abs(b.std! - Math.sqrt((0.0009 + 0.0001 + 0.0016) / 2)) < 1e-12);
+  t.is(b.n, 3);
+  t.deepEqual(summarize([7]), { mean: 7, std: null, n: 1 });
+  t.is(summarize([]), null);
+});
+
+test('settings merge seeds, diverged and failed runs are counted apart, best setting follows the goal', async (t) => {
+  const { path } = await store;
+  const db = await Db.open(path);
+  const groups = groupRuns(await listRuns(db));
+  await db.close();
+  t.deepEqual(groups.map((g) => g.task), ['adding', 'pixel_mnist']);
+  const [add, px] = groups as [(typeof groups)[0], (typeof groups)[0]];
+  const meta = taskMeta(add.runs);
+  t.is(meta.metric, 'test_mse');
+  t.is(meta.goal, 'min');
+  t.is(meta.baseline?.value, 1 / 6);
+  const stats = modelStats(add.models, meta);
+  const find = (model: string, label: string) => stats.find((s) => s.model === model && s.setting.label === label)!;
+  const irnnHigh = find('irnn', 'lr=0.01');
+  t.is(irnnHigh.summary!.n, 2); // the diverged seed is not averaged in ...
+  t.true(Math.abs(irnnHigh.summary!.mean - 0.06) < 1e-12);
+  t.true(Math.abs(irnnHigh.summary!.std! - Math.SQRT2 * 0.01) < 1e-12);
+  t.is(irnnHigh.diverged.length, 1); // ... but counted
+  t.is(find('lstm', 'lr=0.01').failed, 1);
+  t.is(find('lstm', 'lr=0.01').summary, null);
+  const best = bestPerModel(stats, meta.goal);
+  t.is(best.get('irnn')!.setting.label, 'lr=0.01'); // 0.06 < 0.13
+  t.is(best.get('lstm')!.setting.label, 'lr=0.001');
+  const pxMeta = taskMeta(px.runs);
+  t.is(pxMeta.goal, 'max');
+  t.is(bestPerModel(modelStats(px.models, pxMeta), pxMeta.goal).get('irnn')!.setting.label, 'lr=0.001'); // .85 > .625
+});
+
+test('a report marks diverged runs instead of hiding them', async (t) => {
+  const { path, ids } = await store;
+  const db = await Db.open(path);
+  const runs = await selectRuns(db, { task: 'adding' });
+  const doc = await buildReport({ runs, histories: await loadHistories(db, runs), selection: { task: 'adding' }, generatedAt: 'now' });
+  await db.close();
+  const html = renderHtml(doc);
+  const div = ids['irnn-1e-2-div']![0]!;
+  // The summary row of the setting: two finished seeds averaged, the diverged one flagged.
+  t.regex(html, /<tr class="diverged">.*lr=0\.01.*0\.060 ± 0\.014 \(n=2\).*<td class="num diverged">✕ 1 \(step 15\)<\/td>/);
+  t.regex(html, /0\.130 ± 0\.036 \(n=3\)/);
+  // In the heat-map cell, in the learning curves' caption, and in provenance with its command.
+  t.regex(html, /✕ 1\/3 diverged/);
+  t.regex(html, /✕ marks a diverged run/);
+  t.regex(html, new RegExp(`<tr class="diverged"><td class="num">${div}</td>.*✕ diverged at step 15.*irnn run model=irnn optimizer\\.lr=0\\.01 seed=2 task\\.seq_len=8`));
+});
+
+test('--where filters by config keys, columns and metrics; bad expressions are user errors', async (t) => {
+  const { path, ids } = await store;
+  const db = await Db.open(path);
+  const runs = await listRuns(db);
+  await db.close();
+  const pick = (expr: string) => filterRuns(runs, expr).map((r) => r.id);
+  t.deepEqual(pick('optimizer.lr < 5e-3 and model.name == "lstm"'), ids['lstm-1e-3']);
+  t.deepEqual(pick('status == "diverged"'), ids['irnn-1e-2-div']);
+  t.deepEqual(pick('task.name == "adding" and test_mse < 0.11 and status != "diverged"'), [...ids['irnn-1e-3']!.slice(0, 1), ...ids['irnn-1e-2']!]);
+  t.deepEqual(pick('test_acc >= 0.9'), [ids['px-1e-3']![0], ids['px-1e-2']![0]]);
+  for (const bad of ['optimizer.lr <', 'optimizer.lrr < 1', 'optimizer.lr']) t.throws(() => pick(bad), { name: 'UserError' }, bad);
+
+  const r = await irnn(['report', '--db', path, '--task', 'adding', '--where', 'model.hidden >= 100 and optimizer.lr < 1e-2', '--json', '--out', join(tmpdir(), `w-${process.pid}.html`)]);
+  t.is(r.code, 0, r.stderr);
+  t.deepEqual((JSON.parse(r.stdout) as { runs: number[] }).runs, [...ids['irnn-1e-3']!, ...ids['lstm-1e-3']!]);
+});
+
+test('an empty selection, a bad --where and a store without sweeps each exit 2 with one line', async (t) => {
+  const { path } = await store;
+  const noSweeps = join(mkdtempSync(join(tmpdir(), 'irnn-report-')), 'results.sqlite');
+  const db = await Db.open(noSweeps);
+  await db.exec('DROP TABLE IF EXISTS sweep_jobs');
+  await db.close();
+  const cases = [
+    [['--db', path, '--task', 'nope'], /no runs to report: task nope matches nothing/],
+    [['--db', path, '--where', 'seed >'], /--where/],
+    [['--db', noSweeps, '--sweep', '1'], /no sweeps/],
+  ] as const;
+  const results = await Promise.all(cases.map(([args]) => irnn(['report', ...args])));
+  for (const [i, r] of results.entries()) {
+    const [args, pattern] = cases[i]!;
+    t.is(r.code, 2, args.join(' '));
+    t.regex(r.stderr, pattern);
+    t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+});
+
+test('--sweep selects the runs its jobs link to', async (t) => {
+  const { path, ids } = await store;
+  const copy = join(mkdtempSync(join(tmpdir(), 'irnn-report-')), 'results.sqlite');
+  const db = await Db.open(path);
+  await db.exec(`VACUUM INTO '${copy}'`);
+  await db.close();
+  const c = await Db.open(copy);
+  // Only the two columns a report reads, whatever else the sweep tables hold.
+  await c.exec('DROP TABLE IF EXISTS sweep_jobs; CREATE TABLE sweep_jobs (sweep_id INTEGER, run_id INTEGER)');
+  for (const id of ids['lstm-1e-3']!) await c.run('INSERT INTO sweep_jobs VALUES (7, ?)', [id]);
+  await c.run('INSERT INTO sweep_jobs VALUES (8, ?)', [ids['irnn-1e-3']![0]!]);
+  await c.run('INSERT INTO sweep_jobs VALUES (7, NULL)'); // a queued job without a run yet
+  t.deepEqual((await selectRuns(c, { sweep: 7 })).map((r) => r.id), ids['lstm-1e-3']);
+  t.deepEqual(await selectRuns(c, { sweep: 9 }), []);
+  await c.close();
+});
+
+test('the same store gives the same report, byte for byte, apart from the footer', async (t) => {
+  const { path } = await store;
+  const dir = mkdtempSync(join(tmpdir(), 'irnn-report-'));
+  const db = await Db.open(path);
+  const a = await makeReport({ db, dbPath: path, selection: {}, out: join(dir, 'a.html'), now: new Date('2020-01-01T00:00:00Z') });
+  const b = await makeReport({ db, dbPath: path, selection: {}, out: join(dir, 'b.html'), now: new Date('2021-06-01T12:00:00Z') });
+  const md = await makeReport({ db, dbPath: path, selection: {}, out: join(dir, 'r.md') });
+  await db.close();
+  const [ha, hb] = [readFileSync(a.out, 'utf8'), readFileSync(b.out, 'utf8')];
+  t.not(ha, hb);
+  const body = (s: string) => s.replace(/<footer>.*<\/footer>/, '');
+  t.is(body(ha), body(hb));
+  t.regex(ha, /<footer>Generated by irnn report at 2020-01-01T00:00:00\.000Z\.<\/footer>/);
+  // Self-contained: no scripts and nothing fetched from anywhere.
+  t.notRegex(ha, /<script|<link|src="http|href="http/);
+  // Markdown: SVG files beside it, linked by name.
+  t.is(md.format, 'md');
+  const svgs = readdirSync(dir).filter((f) => f.endsWith('.svg')).sort();
+  t.true(svgs.includes('r-adding-curves.svg') && svgs.includes('r-adding-sweep.svg'), svgs.join(' '));
+  const text = readFileSync(md.out, 'utf8');
+  for (const f of svgs) t.true(text.includes(`](${f})`), f);
+});
