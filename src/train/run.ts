@@ -76,8 +76,11 @@ export async function train(opts: {
     trainer = await createTrainer({ cfg, cacheDir: opts.cacheDir });
     const { task, model } = trainer;
     baseline = task.baseline;
-    await describeRun(db, runId, { backend: trainer.backend, engine: model.engine, taskInfo: task.info, params: model.paramCount });
-    events.onStart?.({ runId, backend: trainer.backend, engine: model.engine, params: model.paramCount, steps: cfg.train.steps, taskInfo: task.info });
+    // Stored with the task's facts: what ranks the run and what it is compared with, so that
+    // listings and reports read them from the store alone.
+    const taskInfo = { ...task.info, main_metric: task.mainMetric, baseline: task.baseline ?? null };
+    await describeRun(db, runId, { backend: trainer.backend, engine: model.engine, taskInfo, params: model.paramCount });
+    events.onStart?.({ runId, backend: trainer.backend, engine: model.engine, params: model.paramCount, steps: cfg.train.steps, taskInfo });
 
     let losses: number[] = [];
     let times: number[] = [];
