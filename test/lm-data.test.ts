@@ -21,7 +21,7 @@ function corpusDir(files: Partial<Record<'train' | 'valid' | 'test', string>>): 
 function taskOn(dir: string, over: Record<string, unknown> = {}): Task {
   const cfg = {
     name: 'lm', level: 'word', corpus: 'dir', corpus_dir: dir, vocab_size: 100, bptt: 3,
-    embed_size: 8, eval_tokens: null, eval_batch_size: 1, ...over,
+    embed_size: 8, eval_tokens: null, eval_batch_size: 1, carry_state: true, ...over,
   };
   return lmTask(cfg, { seed: 0, cacheDir: join(dir, 'cache') }) as Task;
 }
@@ -173,6 +173,11 @@ test('perplexity and bits per character are exp / log2 of the mean cross-entropy
   const calls: boolean[] = [];
   const m = words.evaluate('test', fakePredict(1, calls));
   t.deepEqual(calls, [false, true]);
+  const fresh: boolean[] = [];
+  const noCarry = taskOn(dir, { bptt: 1, carry_state: false });
+  t.is(noCarry.evaluate('test', fakePredict(1, fresh))['test_ppl'], m['test_ppl']);
+  t.deepEqual(fresh, [false, false], 'carry_state=false: every window starts from zeros');
+  t.false(noCarry.carryState);
   t.true(Math.abs(m['test_loss']! - (Math.log(10) + Math.log(2)) / 2) < 1e-12);
   t.true(Math.abs(m['test_ppl']! - Math.sqrt(20)) < 1e-9);
   t.deepEqual(words.mainMetric, { name: 'test_ppl', goal: 'min' });

@@ -67,13 +67,13 @@ export function evalPlan(o: { ids: Int32Array; streams: number; bptt: number; ma
 
 /** Summed cross-entropy over a plan, window by window with the state carried: the first window
  *  starts from a zero state (carry: false), every later one from the state the previous ended in. */
-export function scoreStreams(plan: EvalPlan, predict: Predict): { lossSum: number; count: number } {
+export function scoreStreams(plan: EvalPlan, predict: Predict, carry = true): { lossSum: number; count: number } {
   let lossSum = 0;
   let count = 0;
   for (let start = 0; start < plan.rowLen; start += plan.bptt) {
     const T = Math.min(plan.bptt, plan.rowLen - start);
     const r = predict(streamWindow({ ids: plan.ids, streams: plan.streams, rowLen: plan.rowLen, start, T }), {
-      carry: start > 0,
+      carry: carry && start > 0,
     });
     lossSum += r.lossSum;
     count += r.count;
@@ -110,8 +110,10 @@ export const lmTask: TaskFactory = (cfg, ctx) => {
   need(tree, 'task.embed_size', 'int>0');
   need(tree, 'task.eval_tokens', 'int>0', { nullable: true });
   need(tree, 'task.eval_batch_size', 'int>0');
+  need(tree, 'task.carry_state', 'boolean');
   const level = cfg['level'] as Level;
   const bptt = cfg['bptt'] as number;
+  const carry = cfg['carry_state'] as boolean;
   const corpus = { corpus: cfg['corpus'] as string, dir: (cfg['corpus_dir'] as string | null) ?? null };
 
   const data = tokenizeCorpus({ corpus, level, vocabSize: cfg['vocab_size'] as number, cacheDir: ctx.cacheDir });
@@ -133,7 +135,7 @@ export const lmTask: TaskFactory = (cfg, ctx) => {
     objective: 'xent',
     input: { kind: 'tokens', vocab },
     outputSize: vocab,
-    carryState: true,
+    carryState: carry,
     mainMetric: { name: `test_${score.metric}`, goal: 'min' },
     baseline: {
       metric: `test_${score.metric}`,
@@ -152,6 +154,7 @@ export const lmTask: TaskFactory = (cfg, ctx) => {
       test_unk_rate: unkRate,
       bptt,
       seq_len: bptt,
+      carry_state: carry,
       embed_size: cfg['embed_size'] as number,
       eval_batch_size: plans.test.streams,
       // Tokens actually scored; below valid_tokens / test_tokens when task.eval_tokens caps them.
@@ -164,7 +167,7 @@ export const lmTask: TaskFactory = (cfg, ctx) => {
       return streams.next();
     },
     evaluate(split, predict) {
-      const { lossSum, count } = scoreStreams(plans[split], predict);
+      const { lossSum, count } = scoreStreams(plans[split], predict, carry);
       if (count === 0) throw new Error(`lm: the ${split} split produced no predictions`);
       const nats = lossSum / count;
       return { [`${split}_${score.metric}`]: score.fromNats(nats), [`${split}_loss`]: nats };
