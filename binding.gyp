@@ -8,8 +8,7 @@
       "cflags_cc": ["-std=c++17", "-O3", "-fopenmp-simd", "<!(node -p \"process.env.IRNN_PORTABLE ? '-O3' : '-march=native'\")"],
       "xcode_settings": {
         "OTHER_CPLUSPLUSFLAGS": ["-std=c++17", "-O3", "-fopenmp-simd", "<!(node -p \"process.env.IRNN_PORTABLE ? '-O3' : '-march=native'\")"]
-      },
-      "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["/O2", "/arch:AVX2"] } }
+      }
     }
   ]
 }
