@@ -44,9 +44,13 @@ function gemmAcc(
   }
 }
 
-/** The previous state for step t: h0 at t = 0, else the states row block of t - 1. */
-function prev<F extends Floats>(a: { states: F; h0: F; B: number; H: number }, t: number): [F, number] {
-  return t ? [a.states, (t - 1) * a.B * a.H] : [a.h0, 0];
+/** Offset of h_{t-1} in `prevStates(a, t)`: the states row block of t - 1, or 0 in h0. */
+const prevOffset = (a: { B: number; H: number }, t: number): number => (t ? (t - 1) * a.B * a.H : 0);
+const prevStates = <F extends Floats>(a: { states: F; h0: F }, t: number): F => (t ? a.states : a.h0);
+
+/** dst[d .. d+n) = src[s .. s+n), without the view object `subarray` would allocate. */
+function copy(dst: Floats, d: number, src: Floats, s: number, n: number): void {
+  for (let i = 0; i < n; i++) dst[d + i] = src[s + i]!;
 }
 
 type Step<Args> = (a: Args, t: number) => void;
@@ -54,9 +58,9 @@ type Step<Args> = (a: Args, t: number) => void;
 function rnnForward(relu: boolean): Step<ForwardArgs<Floats>> {
   return (a, t) => {
     const { B, H, states: h } = a;
-    const [hp, hpo] = prev(a, t);
+    const hp = prevStates(a, t), hpo = prevOffset(a, t);
     const o = t * B * H;
-    h.set(a.x.subarray(o, o + B * H), o);
+    copy(h, o, a.x, o, B * H);
     gemmAcc(B, H, H, false, hp, hpo, H, a.W, 0, H, h, o, H);
     for (let i = o; i < o + B * H; i++) h[i] = relu ? Math.max(h[i]!, 0) : Math.tanh(h[i]!);
   };
@@ -65,12 +69,13 @@ function rnnForward(relu: boolean): Step<ForwardArgs<Floats>> {
 const lstmForward: Step<ForwardArgs<Floats>> = (a, t) => {
   const { B, H, aux } = a;
   const G = 4 * H, A = 6 * H;
-  const [hp, hpo] = prev(a, t);
-  for (let b = 0; b < B; b++) aux.set(a.x.subarray((t * B + b) * G, (t * B + b + 1) * G), (t * B + b) * A);
+  const hp = prevStates(a, t), hpo = prevOffset(a, t);
+  for (let b = 0; b < B; b++) copy(aux, (t * B + b) * A, a.x, (t * B + b) * G, G);
   gemmAcc(B, G, H, false, hp, hpo, H, a.W, 0, G, aux, t * B * A, A);
   for (let b = 0; b < B; b++) {
     const r = (t * B + b) * A;
-    const [cs, co] = t ? [aux, r - B * A + 4 * H] : [a.c0!, b * H];
+    const cs = t ? aux : a.c0!; // c_{t-1}
+    const co = t ? r - B * A + 4 * H : b * H;
     for (let j = 0; j < H; j++) {
       const i = sigmoid(aux[r + j]!), f = sigmoid(aux[r + H + j]!);
       const g = Math.tanh(aux[r + 2 * H + j]!), o = sigmoid(aux[r + 3 * H + j]!);
@@ -79,14 +84,14 @@ const lstmForward: Step<ForwardArgs<Floats>> = (a, t) => {
       aux[r + 4 * H + j] = c, aux[r + 5 * H + j] = tc;
       a.states[(t * B + b) * H + j] = o * tc;
     }
-    if (t === a.T - 1) a.cT!.set(aux.subarray(r + 4 * H, r + 5 * H), b * H);
+    if (t === a.T - 1) copy(a.cT!, b * H, aux, r + 4 * H, H);
   }
 };
 
 const gruForward: Step<ForwardArgs<Floats>> = (a, t) => {
   const { B, H, aux, x } = a;
   const G = 3 * H, A = 4 * H;
-  const [hp, hpo] = prev(a, t);
+  const hp = prevStates(a, t), hpo = prevOffset(a, t);
   for (let b = 0; b < B; b++) aux.set(a.bh!, (t * B + b) * A);
   gemmAcc(B, G, H, false, hp, hpo, H, a.W, 0, G, aux, t * B * A, A);
   for (let b = 0; b < B; b++) {
@@ -122,7 +127,8 @@ const lstmBackward: BackStep = (a, s, t) => {
   const A = 6 * H, G = 4 * H;
   for (let b = 0; b < B; b++) {
     const r = (t * B + b) * A, d = (t * B + b) * G, o = (t * B + b) * H;
-    const [cs, co] = t ? [aux, r - B * A + 4 * H] : [a.c0!, b * H];
+    const cs = t ? aux : a.c0!; // c_{t-1}
+    const co = t ? r - B * A + 4 * H : b * H;
     for (let j = 0; j < H; j++) {
       const i = aux[r + j]!, f = aux[r + H + j]!, g = aux[r + 2 * H + j]!, og = aux[r + 3 * H + j]!;
       const tc = aux[r + 5 * H + j]!;
@@ -141,7 +147,7 @@ const lstmBackward: BackStep = (a, s, t) => {
 const gruBackward: BackStep = (a, s, t) => {
   const { B, H, aux } = a;
   const A = 4 * H, G = 3 * H;
-  const [hp, hpo] = prev(a, t);
+  const hp = prevStates(a, t), hpo = prevOffset(a, t);
   for (let b = 0; b < B; b++) {
     const r = (t * B + b) * A, d = (t * B + b) * G, o = (t * B + b) * H;
     for (let j = 0; j < H; j++) {
