@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Task } from '../tasks/task.js';
 import { Rng } from '../util/rng.js';
+import { timeStep } from '../kernels/select.js';
 import { gatherRows } from './gather.js';
 import { INITIALIZERS, type InitName } from './initializers.js';
 import { GATES, recurrence, resolveEngine, type CellKind, type Engine } from './recurrence.js';
@@ -131,13 +132,13 @@ export class SequenceModel {
         this.layers[l]!.forEach((p, d) => {
           const backward = d === 1;
           const src = backward ? reverseTime(seq, opts.lengths) : seq;
-          const inSize = src.shape[2];
-          const proj = tf.reshape(tf.add(tf.matMul(tf.reshape(src, [T * B, inSize]), p.U), p.b), [T, B, -1]) as tf.Tensor3D;
           const h0 = (!backward && opts.state?.h[l]) || tf.zeros([B, H]);
           const c0 = spec.cell === 'lstm' ? (!backward && opts.state?.c[l]) || tf.zeros([B, H]) : undefined;
-          const r = recurrence({ cell: spec.cell, xProj: proj, W: p.W as tf.Tensor2D, bh: p.bh as tf.Tensor1D | undefined, h0: h0 as tf.Tensor2D, c0: c0 as tf.Tensor2D | undefined, engine: this.engine });
+          // The engine projects the input (x_t U + b for all t at once) and runs the recurrence.
+          const input = { x: src, U: p.U as tf.Tensor2D, b: p.b as tf.Tensor1D };
+          const r = recurrence({ cell: spec.cell, input, W: p.W as tf.Tensor2D, bh: p.bh as tf.Tensor1D | undefined, h0: h0 as tf.Tensor2D, c0: c0 as tf.Tensor2D | undefined, engine: this.engine });
           if (!backward) {
-            state.h.push(tf.keep(tf.squeeze(tf.slice(r.states, [T - 1, 0, 0], [1, B, H]), [0]) as tf.Tensor2D));
+            state.h.push(tf.keep(timeStep(r.states, T - 1)));
             if (r.cT) state.c.push(tf.keep(r.cT));
           }
           outs.push(backward ? reverseTime(r.states, opts.lengths) : r.states);
@@ -182,9 +183,10 @@ function lastStep(seq: tf.Tensor3D, lengths: Int32Array | undefined, H: number):
   const idx = new Int32Array(B);
   for (let b = 0; b < B; b++) idx[b] = ((lengths?.[b] ?? T) - 1) * B + b;
   if (!lengths) {
-    const fwd = tf.reshape(tf.slice(seq, [T - 1, 0, 0], [1, B, H]), [B, H]);
-    if (F === H) return fwd as tf.Tensor2D;
-    return tf.concat([fwd, tf.reshape(tf.slice(seq, [0, 0, H], [1, B, H]), [B, H])], 1) as tf.Tensor2D;
+    // timeStep copies one step; tf.slice would first read the whole sequence off the wasm heap.
+    const fwd = timeStep(seq, T - 1);
+    if (F === H) return fwd;
+    return tf.concat([tf.slice(fwd, [0, 0], [B, H]), tf.slice(timeStep(seq, 0), [0, H], [B, H])], 1) as tf.Tensor2D;
   }
   const flat = tf.reshape(seq, [T * B, F]) as tf.Tensor2D;
   const fwd = tf.slice(gatherRows(flat, idx), [0, 0], [B, H]);
