@@ -42,6 +42,17 @@ test('words: lower-cased, punctuation split off, inner apostrophes and decimals 
   t.is(normalizeText(['A  b\tC'], 'word', 'whitespace'), 'a b c\n');
 });
 
+test('sentences end at . ! ? before a capital, not after titles or initials', (t) => {
+  t.deepEqual(splitSentences('Mr. Speaker, the U.S. Government works. It is "good." Then (we) go! why? Yes.\nNew line'), [
+    'Mr. Speaker, the U.S. Government works.',
+    'It is "good."',
+    'Then (we) go! why?',
+    'Yes.',
+    'New line',
+  ]);
+  t.is(cleanText('it\u2019s \u201Cfine\u201D\u0002'), 'it\'s "fine"');
+});
+
 test('decode(encode(text)) gives the normalised text back when no token is <unk>', (t) => {
   const lines = ['The whale, the WHALE!', "Call me Ishmael; it's a (long) tale—", 'x'];
   for (const level of ['word', 'char'] as const) {

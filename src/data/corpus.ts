@@ -89,6 +89,7 @@ const sotu: CorpusSource = {
       .filter((f) => /^\d{4}_.+\.txt$/.test(f))
       .sort();
     const splits: Record<SplitName, string[]> = { train: [], valid: [], test: [] };
+    const last = files.at(-1)?.slice(0, 4) ?? '?';
     for (const f of files) {
       const year = Number(f.slice(0, 4));
       const split: SplitName = year >= SOTU_TEST_FROM ? 'test' : year >= SOTU_VALID_FROM ? 'valid' : 'train';
@@ -98,7 +99,7 @@ const sotu: CorpusSource = {
       name: 'sotu',
       splits,
       words: 'punctuation',
-      description: `State of the Union addresses, one sentence per line: train 1790-${SOTU_VALID_FROM - 1}, valid ${SOTU_VALID_FROM}-${SOTU_TEST_FROM - 1}, test ${SOTU_TEST_FROM}-2021`,
+      description: `State of the Union addresses, one sentence per line: train 1790-${SOTU_VALID_FROM - 1}, valid ${SOTU_VALID_FROM}-${SOTU_TEST_FROM - 1}, test ${SOTU_TEST_FROM}-${last}`,
     };
   },
 };

@@ -65,8 +65,9 @@ export function evalPlan(o: { ids: Int32Array; streams: number; bptt: number; ma
   return { ids, streams, rowLen: Math.floor((ids.length - 1) / streams), bptt: o.bptt };
 }
 
-/** Summed cross-entropy over a plan, window by window with the state carried: the first window
- *  starts from a zero state (carry: false), every later one from the state the previous ended in. */
+/** Summed cross-entropy over a plan, window by window. With `carry` the first window starts from
+ *  a zero state (carry: false) and every later one from the state the previous ended in (carry:
+ *  true); without it every window starts from zeros. */
 export function scoreStreams(plan: EvalPlan, predict: Predict, carry = true): { lossSum: number; count: number } {
   let lossSum = 0;
   let count = 0;
