@@ -122,7 +122,9 @@ export class SequenceModel {
       let seq: tf.Tensor3D; // [T, B, I]
       if (this.embedding) {
         // Token ids in time-major order, looked up as rows of the embedding matrix.
-        const ids = tf.tidy(() => tf.transpose(x, [1, 0]).dataSync() as Int32Array);
+        const xt = tf.transpose(x, [1, 0]);
+        const ids = xt.dataSync() as Int32Array;
+        xt.dispose();
         seq = tf.reshape(gatherRows(this.embedding as tf.Tensor2D, ids), [T, B, -1]);
       } else {
         seq = tf.transpose(x, [1, 0, 2]) as tf.Tensor3D;

@@ -75,6 +75,7 @@ export function scoreStreams(plan: EvalPlan, predict: Predict, carry = true): { 
     const T = Math.min(plan.bptt, plan.rowLen - start);
     const r = predict(streamWindow({ ids: plan.ids, streams: plan.streams, rowLen: plan.rowLen, start, T }), {
       carry: carry && start > 0,
+      outputs: false, // perplexity and bpc need only the summed cross-entropy
     });
     lossSum += r.lossSum;
     count += r.count;

@@ -31,7 +31,9 @@ export interface PredictResult {
   lossSum: number;
   count: number;
 }
-export type Predict = (batch: Batch, opts?: { carry?: boolean }) => PredictResult;
+/** `carry`: start from the state the previous call ended in (else from zeros).
+ *  `outputs: false`: only the loss is wanted; `out` is then empty (saves a softmax and a copy). */
+export type Predict = (batch: Batch, opts?: { carry?: boolean; outputs?: boolean }) => PredictResult;
 
 export type Split = 'valid' | 'test';
 

@@ -70,14 +70,22 @@ export async function createTrainer(opts: { cfg: Config; cacheDir?: string }): P
   const predict: Predict = (batch: Batch, o = {}) => {
     let next: CarryState | null = null;
     const start = o.carry ? evalState : null;
-    const r = tf.tidy(() => {
+    // Tensors leave the tidy and are read after it: a typed array returned from tf.tidy would be
+    // walked element by element in search of tensors (seconds for a large softmax).
+    const t3 = tf.tidy(() => {
       const t = toTensors(task, batch);
       const f = model.forward(t.x, { lengths: batch.lengths, state: start ?? undefined });
       next = f.state;
       const { sum, count } = lossSum(task, f.out, t);
-      const out = task.objective === 'xent' ? tf.softmax(f.out) : f.out;
-      return { out: out.dataSync() as Float32Array, lossSum: sum.dataSync()[0]!, count: count.dataSync()[0]! };
+      const out = o.outputs === false ? tf.zeros([0]) : task.objective === 'xent' ? tf.softmax(f.out) : f.out;
+      return { out, sum, count };
     });
+    const r = {
+      out: t3.out.dataSync() as Float32Array,
+      lossSum: t3.sum.dataSync()[0]!,
+      count: t3.count.dataSync()[0]!,
+    };
+    tf.dispose([t3.out, t3.sum, t3.count]);
     // Without `carry` a window starts from zeros; its final state is kept for a following carry.
     disposeState(evalState);
     evalState = next;
