@@ -7,6 +7,7 @@ import type { Task } from '../tasks/task.js';
 import { Rng } from '../util/rng.js';
 import { timeStep } from '../kernels/select.js';
 import { gatherRows } from './gather.js';
+import { matMul } from './matmul.js';
 import { INITIALIZERS, type InitName } from './initializers.js';
 import { GATES, recurrence, resolveEngine, type CellKind, type Engine } from './recurrence.js';
 
@@ -150,9 +151,9 @@ export class SequenceModel {
       const F = seq.shape[2];
       if (spec.mode === 'many-to-one') {
         const last = lastStep(seq, opts.lengths, H); // [B, F]
-        return tf.add(tf.matMul(last, this.V), this.c);
+        return tf.add(matMul(last, this.V as tf.Tensor2D), this.c);
       }
-      const o = tf.add(tf.matMul(tf.reshape(seq, [T * B, F]), this.V), this.c);
+      const o = tf.add(matMul(tf.reshape(seq, [T * B, F]) as tf.Tensor2D, this.V as tf.Tensor2D), this.c);
       return tf.transpose(tf.reshape(o, [T, B, spec.outputSize]), [1, 0, 2]); // [B, T, O]
     });
     return { out, state };
