@@ -24,7 +24,7 @@ test('irnn run trains, records the run, and runs list/show read it back', async 
   t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, /run 1: adding \/ irnn seed 0/);
   t.regex(r.stdout, /run 1 finished at step 20: .*test_mse=/);
-  t.regex(r.stdout, /vs baseline 0\.1667 \(always predict 1\)/);
+  t.regex(r.stdout, /vs baseline 0\.1667: always predict 1/);
   const list = await irnn(['runs', 'list', '--json', '--db', db]);
   t.is(list.code, 0, list.stderr);
   const runs = JSON.parse(list.stdout) as Array<Record<string, unknown>>;

@@ -71,7 +71,7 @@ export default class Run extends BaseCommand {
       this.log(`run ${result.runId} ${result.status} at step ${result.step}${where}: ${fmtMetrics(result.metrics)}`);
       const b = result.baseline;
       if (b && result.metrics[b.metric] !== undefined) {
-        this.log(`${b.metric} ${fmtNum(result.metrics[b.metric])} vs baseline ${fmtNum(b.value)} (${b.label})`);
+        this.log(`${b.metric} ${fmtNum(result.metrics[b.metric])} vs baseline ${fmtNum(b.value)}: ${b.label}`);
       }
       if (result.status === 'interrupted') process.exitCode = 130;
       return record;
