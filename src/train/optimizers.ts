@@ -20,7 +20,14 @@ export const OPTIMIZERS = {
  *  variable on the common step where the norm is within bounds. */
 export function clipByGlobalNorm(grads: tf.NamedTensorMap, clip: number | null): { grads: tf.NamedTensorMap; norm: number } {
   const names = Object.keys(grads);
-  const norm = tf.tidy(() => tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]!))))).dataSync()[0]!);
+  // Summed in float64 over the gradient values rather than with 2N + 2 tfjs ops: gradients are
+  // small next to the work that made them, and op dispatch dominates short recurrences.
+  let sq = 0;
+  for (const n of names) {
+    const g = grads[n]!.dataSync() as Float32Array;
+    for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
+  }
+  const norm = Math.sqrt(sq);
   if (clip === null || !(norm > clip)) return { grads, norm };
   const factor = clip / norm;
   return { grads: Object.fromEntries(names.map((n) => [n, tf.mul(grads[n]!, factor)])), norm };
