@@ -99,17 +99,31 @@ void split(int n, F fn) {
   for (auto& th : pool) th.join();
 }
 
-Napi::Value Forward(const Napi::CallbackInfo& info) {
-  if (!info[0].IsObject()) {
-    Napi::TypeError::New(info.Env(), "irnn_kernels: expected one options object").ThrowAsJavaScriptException();
-    return info.Env().Undefined();
+// What both entry points read first: the options object, the shape and its derived sizes.
+// `r.ok` is false (with a JavaScript exception pending) when the arguments are wrong.
+struct Call {
+  Reader r;
+  Shape s{};
+  int threads = 1;
+  size_t T = 0, B = 0, H = 0, G = 0, A = 0;
+  bool lstm = false, gru = false;
+
+  explicit Call(const Napi::CallbackInfo& info)
+      : r{info.Env(), info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(info.Env())} {
+    if (!info[0].IsObject()) {
+      r.fail("expected one options object");
+      return;
+    }
+    if (!read_shape(r, s, threads)) return;
+    T = s.T, B = s.B, H = s.H, G = irnn::gates(s.cell), A = irnn::aux_width(s.cell);
+    lstm = s.cell == Cell::Lstm, gru = s.cell == Cell::Gru;
   }
-  Reader r{info.Env(), info[0].As<Napi::Object>()};
-  Shape s;
-  int threads;
-  if (!read_shape(r, s, threads)) return info.Env().Undefined();
-  const size_t T = s.T, B = s.B, H = s.H, G = irnn::gates(s.cell), A = irnn::aux_width(s.cell);
-  const bool lstm = s.cell == Cell::Lstm, gru = s.cell == Cell::Gru;
+};
+
+Napi::Value Forward(const Napi::CallbackInfo& info) {
+  Call c(info);
+  if (!c.r.ok) return info.Env().Undefined();
+  auto& [r, s, threads, T, B, H, G, A, lstm, gru] = c;
   float* x = r.arr("x", T * B * G * H);  // written first when the kernel projects the input
   irnn::Forward f{s,
                   x,
@@ -129,16 +143,9 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Backward(const Napi::CallbackInfo& info) {
-  if (!info[0].IsObject()) {
-    Napi::TypeError::New(info.Env(), "irnn_kernels: expected one options object").ThrowAsJavaScriptException();
-    return info.Env().Undefined();
-  }
-  Reader r{info.Env(), info[0].As<Napi::Object>()};
-  Shape s;
-  int threads;
-  if (!read_shape(r, s, threads)) return info.Env().Undefined();
-  const size_t T = s.T, B = s.B, H = s.H, G = irnn::gates(s.cell), A = irnn::aux_width(s.cell);
-  const bool lstm = s.cell == Cell::Lstm, gru = s.cell == Cell::Gru;
+  Call c(info);
+  if (!c.r.ok) return info.Env().Undefined();
+  auto& [r, s, threads, T, B, H, G, A, lstm, gru] = c;
   irnn::Backward g{s,
                    r.arr("W", H * G * H),
                    r.arr("h0", B * H),
