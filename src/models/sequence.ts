@@ -48,6 +48,9 @@ export interface ForwardOptions {
   lengths?: Int32Array;
   /** Initial state (forward directions only), e.g. carried from the previous window. */
   state?: CarryState;
+  /** Also return the final forward states (truncated BPTT carries them); otherwise `state` is
+   *  empty and nothing extra is computed. */
+  keepState?: boolean;
 }
 
 export class SequenceModel {
@@ -113,7 +116,7 @@ export class SequenceModel {
   }
 
   /** x: [B, T, I] float or [B, T] int32 token ids. Returns [B, O] or [B, T, O] pre-activation
-   *  outputs and the final forward states (for carrying). The caller disposes everything. */
+   *  outputs and, with `keepState`, the final forward states. The caller disposes everything. */
   forward(x: tf.Tensor, opts: ForwardOptions = {}): { out: tf.Tensor; state: CarryState } {
     const { spec } = this;
     const [B, T] = x.shape as [number, number];
@@ -140,7 +143,7 @@ export class SequenceModel {
           // The engine projects the input (x_t U + b for all t at once) and runs the recurrence.
           const input = { x: src, U: p.U as tf.Tensor2D, b: p.b as tf.Tensor1D };
           const r = recurrence({ cell: spec.cell, input, W: p.W as tf.Tensor2D, bh: p.bh as tf.Tensor1D | undefined, h0: h0 as tf.Tensor2D, c0: c0 as tf.Tensor2D | undefined, engine: this.engine });
-          if (!backward) {
+          if (!backward && opts.keepState) {
             state.h.push(tf.keep(timeStep(r.states, T - 1)));
             if (r.cT) state.c.push(tf.keep(r.cT));
           }

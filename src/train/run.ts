@@ -115,7 +115,6 @@ export async function train(opts: {
       times.push(performance.now() - s);
       step++;
       if (!Number.isFinite(loss)) {
-        losses.push(loss);
         last = { train_loss: loss };
         await logMetrics(db, runId, step, { train_loss: loss });
         return await done('diverged', { divergedStep: step, error: `loss became ${loss} at step ${step}` });
@@ -124,6 +123,7 @@ export async function train(opts: {
       events.onStep?.({ step, loss, stepsPerSec: (step * 1000) / Math.max(1, Date.now() - t0) });
       if (step % cfg.train.eval_every === 0 || step === cfg.train.steps) {
         if (reached(await evaluate())) break;
+        lastBeat = Date.now(); // logging metrics also wrote the heartbeat
       } else if (Date.now() - lastBeat > HEARTBEAT_MS) {
         await heartbeat(db, runId, step);
         lastBeat = Date.now();

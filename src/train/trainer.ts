@@ -48,7 +48,7 @@ export async function createTrainer(opts: { cfg: Config; cacheDir?: string }): P
     const loss = tf.tidy(() => {
       const t = toTensors(task, batch);
       const { value, grads } = tf.variableGrads(() => {
-        const r = model.forward(t.x, { lengths: batch.lengths, state: trainState ?? undefined });
+        const r = model.forward(t.x, { lengths: batch.lengths, state: trainState ?? undefined, keepState: task.carryState });
         next = r.state;
         return meanLoss(task, r.out, t);
       }, vars);
@@ -61,8 +61,6 @@ export async function createTrainer(opts: { cfg: Config; cacheDir?: string }): P
     if (task.carryState) {
       disposeState(trainState);
       trainState = next;
-    } else {
-      disposeState(next);
     }
     return loss;
   };
@@ -74,7 +72,7 @@ export async function createTrainer(opts: { cfg: Config; cacheDir?: string }): P
     // walked element by element in search of tensors (seconds for a large softmax).
     const t3 = tf.tidy(() => {
       const t = toTensors(task, batch);
-      const f = model.forward(t.x, { lengths: batch.lengths, state: start ?? undefined });
+      const f = model.forward(t.x, { lengths: batch.lengths, state: start ?? undefined, keepState: task.carryState });
       next = f.state;
       const { sum, count } = lossSum(task, f.out, t);
       const out = o.outputs === false ? tf.zeros([0]) : task.objective === 'xent' ? tf.softmax(f.out) : f.out;

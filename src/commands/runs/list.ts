@@ -4,14 +4,11 @@ import { listRuns, type RunRecord, type RunStatus } from '../../store/runs.js';
 import { fmtNum, table } from '../../cli/format.js';
 import { BaseCommand } from '../base.js';
 
-/** The metric a run is ranked by: the task's own (stored with the run), else a test metric. */
+/** The metric a run is ranked by: the task's own, stored with the run once the task was built
+ *  (a run that failed before that has none). */
 export function mainMetric(r: RunRecord): [string, number | null] | null {
-  const stored = (r.taskInfo?.['main_metric'] as { name?: string } | undefined)?.name;
-  if (stored && stored in r.metrics) return [stored, r.metrics[stored] ?? null];
-  const prefs = ['test_mse', 'test_acc', 'test_ppl', 'test_bpc', 'test_fer'];
-  for (const k of prefs) if (k in r.metrics) return [k, r.metrics[k] ?? null];
-  const test = Object.keys(r.metrics).find((k) => k.startsWith('test_'));
-  return test ? [test, r.metrics[test] ?? null] : null;
+  const name = (r.taskInfo?.['main_metric'] as { name?: string } | undefined)?.name;
+  return name && name in r.metrics ? [name, r.metrics[name] ?? null] : null;
 }
 
 export default class RunsList extends BaseCommand {
