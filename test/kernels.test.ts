@@ -1,9 +1,9 @@
 // The fused engine against the unrolled tfjs graph (the reference): forward states and every
-// gradient on random small cases, reversed sequences, a 2-layer bidirectional stack, both ways
-// of giving the input projection, and no tensor leaks. Kernel-level checks: kernels-native.test.ts.
+// gradient (input and projection weights included) on random small cases, reversed sequences,
+// a 2-layer bidirectional stack, and no tensor leaks. Kernel-level checks: kernels-native.test.ts.
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
-import { GATES, kernelInfo, projectInput, recurrence, resolveEngine, type CellKind, type RecurrenceInput } from '../src/models/recurrence.js';
+import { GATES, kernelInfo, recurrence, resolveEngine, type CellKind, type RecurrenceInput } from '../src/models/recurrence.js';
 import { timeStep } from '../src/kernels/select.js';
 import { initBackend } from '../src/train/backend.js';
 import { Rng } from '../src/util/rng.js';
@@ -25,20 +25,16 @@ const relErr = (a: tf.Tensor, b: tf.Tensor): number =>
   tf.tidy(() => tf.norm(tf.sub(a, b)).dataSync()[0]! / Math.max(tf.norm(b).dataSync()[0]!, 1e-30));
 
 /** Named inputs of one random case; `names` lists the differentiated ones in order. */
-function randomCase(cell: CellKind, o: { T: number; B: number; H: number; I?: number; seed: number }) {
+function randomCase(cell: CellKind, o: { T: number; B: number; H: number; I: number; seed: number }) {
   const rng = new Rng(o.seed, cell);
   const G = GATES[cell];
   const v: Record<string, tf.Tensor> = {
     W: randn(rng, [o.H, G * o.H], 0.5),
     h0: randn(rng, [o.B, o.H], 0.5),
+    x: randn(rng, [o.T, o.B, o.I], 1),
+    U: randn(rng, [o.I, G * o.H], 0.5),
+    b: randn(rng, [G * o.H], 0.3),
   };
-  if (o.I) {
-    v.x = randn(rng, [o.T, o.B, o.I], 1);
-    v.U = randn(rng, [o.I, G * o.H], 0.5);
-    v.b = randn(rng, [G * o.H], 0.3);
-  } else {
-    v.xProj = randn(rng, [o.T, o.B, G * o.H], 0.8);
-  }
   if (cell === 'gru') v.bh = randn(rng, [G * o.H], 0.3);
   if (cell === 'lstm') v.c0 = randn(rng, [o.B, o.H], 0.5);
   const weights = randn(rng, [o.T, o.B, o.H], 1); // the loss is sum(states * weights)
@@ -51,7 +47,7 @@ function toInput(cell: CellKind, engine: Engine, names: string[], xs: tf.Tensor[
   return {
     cell, engine,
     W: v.W as tf.Tensor2D, h0: v.h0 as tf.Tensor2D, bh: v.bh as tf.Tensor1D | undefined, c0: v.c0 as tf.Tensor2D | undefined,
-    ...(v.xProj ? { xProj: rev(v.xProj) } : { input: { x: rev(v.x!), U: v.U as tf.Tensor2D, b: v.b as tf.Tensor1D } }),
+    input: { x: rev(v.x!), U: v.U as tf.Tensor2D, b: v.b as tf.Tensor1D },
   };
 }
 
@@ -64,22 +60,21 @@ function run(cell: CellKind, engine: Engine, c: ReturnType<typeof randomCase>, r
 }
 
 for (const cell of CELLS) {
-  for (const projected of [false, true]) {
-    test(`${cell}, ${projected ? 'input projected in the kernel' : 'xProj given'}: fused states and gradients match the unrolled graph`, (t) => {
-      for (const [i, shape] of [{ T: 6, B: 3, H: 5 }, { T: 9, B: 2, H: 18 }].entries()) {
-        for (const reverse of [false, true]) {
-          const c = randomCase(cell, { ...shape, I: projected ? 3 + 15 * i : undefined, seed: 7 + i });
-          const ref = run(cell, 'unrolled', c, reverse);
-          const got = run(cell, 'fused', c, reverse);
-          ref.out.forEach((r, k) => {
-            const e = relErr(got.out[k]!, r);
-            t.true(e < 1e-4, `${ref.labels[k]} H=${shape.H} reverse=${reverse}: relative error ${e}`);
-          });
-          tf.dispose([...c.values, c.weights, ...ref.out, ...got.out]);
-        }
+  test(`${cell}: fused states and gradients match the unrolled graph`, (t) => {
+    for (const [i, shape] of [{ T: 6, B: 3, H: 5, I: 3 }, { T: 9, B: 2, H: 18, I: 18 }].entries()) {
+      for (const reverse of [false, true]) {
+        const c = randomCase(cell, { ...shape, seed: 7 + i });
+        const ref = run(cell, 'unrolled', c, reverse);
+        const got = run(cell, 'fused', c, reverse);
+        t.is(got.out.length, 2 + c.names.length);
+        ref.out.forEach((r, k) => {
+          const e = relErr(got.out[k]!, r);
+          t.true(e < 1e-4, `${ref.labels[k]} H=${shape.H} reverse=${reverse}: relative error ${e}`);
+        });
+        tf.dispose([...c.values, c.weights, ...ref.out, ...got.out]);
       }
-    });
-  }
+    }
+  });
 }
 
 // Two layers, both directions, as a bidirectional model stacks them: layer 2 reads the
@@ -93,9 +88,8 @@ function stackLoss(cell: CellKind, engine: Engine, x: tf.Tensor3D, params: tf.Te
       const bh = cell === 'gru' ? (params[k + 4] as tf.Tensor1D) : undefined;
       k += cell === 'gru' ? 5 : 4;
       const src = dir ? (tf.reverse(seq, 0) as tf.Tensor3D) : seq;
-      const input = layer === 0 ? { input: { x: src, U, b } } : { xProj: projectInput({ x: src, U, b }) };
       const c0 = cell === 'lstm' ? tf.zerosLike(h0) : undefined;
-      const states = recurrence({ cell, engine, W, h0, bh, c0, ...input }).states;
+      const states = recurrence({ cell, engine, W, h0, bh, c0, input: { x: src, U, b } }).states;
       return dir ? tf.reverse(states, 0) : states;
     });
     seq = tf.concat(outs, 2) as tf.Tensor3D;
@@ -124,37 +118,30 @@ for (const cell of CELLS) {
 
 test('a forward and backward pass through the fused engine leaves no tensor behind', (t) => {
   for (const cell of CELLS) {
-    for (const projected of [false, true]) {
-      const c = randomCase(cell, { T: 4, B: 2, H: 3, I: projected ? 2 : undefined, seed: 1 });
-      const before = tf.memory().numTensors;
-      tf.tidy(() => {
-        const r = tf.valueAndGrads((...xs: tf.Tensor[]) => tf.sum(tf.mul(recurrence(toInput(cell, 'fused', c.names, xs, false)).states, c.weights)))(c.values);
-        r.grads.forEach((g) => g.dataSync());
-      });
-      const out = recurrence(toInput(cell, 'fused', c.names, c.values, false));
-      tf.dispose([out.states, ...(out.cT ? [out.cT] : [])]);
-      t.is(tf.memory().numTensors, before, `${cell} projected=${projected}`);
-      tf.dispose([...c.values, c.weights]);
-    }
+    const c = randomCase(cell, { T: 4, B: 2, H: 3, I: 2, seed: 1 });
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      const r = tf.valueAndGrads((...xs: tf.Tensor[]) => tf.sum(tf.mul(recurrence(toInput(cell, 'fused', c.names, xs, false)).states, c.weights)))(c.values);
+      r.grads.forEach((g) => g.dataSync());
+    });
+    const out = recurrence(toInput(cell, 'fused', c.names, c.values, false));
+    tf.dispose([out.states, ...(out.cT ? [out.cT] : [])]);
+    t.is(tf.memory().numTensors, before, cell);
+    tf.dispose([...c.values, c.weights]);
   }
 });
 
 test('the LSTM final cell state equals the last step of the unrolled cell states', (t) => {
-  const c = randomCase('lstm', { T: 5, B: 2, H: 4, seed: 2 });
+  const c = randomCase('lstm', { T: 5, B: 2, H: 4, I: 3, seed: 2 });
   const [a, b] = (['fused', 'unrolled'] as const).map((e) => recurrence(toInput('lstm', e, c.names, c.values, false)));
   t.true(relErr(a!.cT!, b!.cT!) < 1e-5);
   tf.dispose([a!.states, a!.cT!, b!.states, b!.cT!, ...c.values, c.weights]);
 });
 
-test('auto resolves to fused; exactly one of xProj and input must be given', (t) => {
+test('auto resolves to fused', (t) => {
   t.is(resolveEngine('auto'), 'fused');
   t.is(resolveEngine('unrolled'), 'unrolled');
   t.true(['native', 'typescript'].includes(kernelInfo().impl));
-  const c = randomCase('rnn_relu', { T: 2, B: 1, H: 2, seed: 4 });
-  const base = toInput('rnn_relu', 'fused', c.names, c.values, false);
-  t.throws(() => recurrence({ ...base, xProj: undefined }), { message: /exactly one of xProj and input/ });
-  t.throws(() => recurrence({ ...base, input: { x: base.xProj!, U: base.W, b: tf.zeros([2]) as tf.Tensor1D } }), { message: /exactly one/ });
-  tf.dispose([...c.values, c.weights]);
 });
 
 test('timeStep picks one step of a sequence, and its gradient is that step only', (t) => {

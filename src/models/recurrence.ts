@@ -1,8 +1,8 @@
 // The seam between models and kernels: the recurrence of ONE layer in ONE direction over the
 // WHOLE sequence, in one call. Models never loop over time themselves; they call `recurrence`.
-// Input projections (x_t U + b) for all timesteps are one product: by the caller (xProj) or,
-// given `input`, by the engine. Engines: `unrolled` (tfjs ops per step, the reference) and
-// `fused` (one kernel call for the whole sequence, src/kernels/fused.ts).
+// The engine also does the input projection (x_t U + b for all timesteps as one product).
+// Engines: `unrolled` (tfjs ops per step, the reference) and `fused` (one kernel call for the
+// whole sequence, src/kernels/fused.ts).
 import * as tf from '@tensorflow/tfjs';
 import { fusedRecurrence } from '../kernels/fused.js';
 import { activeKernel } from '../kernels/index.js';
@@ -15,13 +15,11 @@ export const GATES: Record<CellKind, number> = { rnn_relu: 1, rnn_tanh: 1, lstm:
 
 export interface RecurrenceInput {
   cell: CellKind;
-  /** [T, B, G*H] time-major input projection x_t U + b, gate blocks in order:
-   *  rnn: [a]; lstm: [i, f, g, o]; gru: [r, z, n]. Give either xProj or `input`. */
-  xProj?: tf.Tensor3D;
-  /** Instead of xProj: the layer's input and projection weights. The fused engine then does the
-   *  projection (one product before the time loop) and its gradients inside the kernel, which
-   *  saves a [T, B, G*H] tensor, two matrix products and a column sum per step in tfjs. */
-  input?: {
+  /** The layer's input and projection weights; x_t U + b has gate blocks in order
+   *  rnn: [a]; lstm: [i, f, g, o]; gru: [r, z, n]. The fused engine does the projection (one
+   *  product before the time loop) and its gradients inside the kernel, which saves a
+   *  [T, B, G*H] tensor, two matrix products and a column sum per step in tfjs. */
+  input: {
     x: tf.Tensor3D; // [T, B, I]
     U: tf.Tensor2D; // [I, G*H]
     b: tf.Tensor1D; // [G*H]
@@ -92,8 +90,7 @@ function unrolled(input: RecurrenceInput): RecurrenceOutput {
     const step = STEPS[input.cell];
     let s: StepState = { h: input.h0, c: input.cell === 'lstm' ? (input.c0 ?? tf.zerosLike(input.h0)) : undefined };
     const hs: tf.Tensor2D[] = [];
-    const xProj = input.xProj ?? projectInput(input.input!);
-    for (const x of tf.unstack(xProj) as tf.Tensor2D[]) {
+    for (const x of tf.unstack(projectInput(input.input)) as tf.Tensor2D[]) {
       s = step(x, s, input.W, input.bh);
       hs.push(s.h);
     }
@@ -108,14 +105,11 @@ const ENGINES: Record<Exclude<Engine, 'auto'>, (input: RecurrenceInput) => Recur
 
 /** The recurrence of one layer in one direction over the whole sequence (see RecurrenceInput). */
 export function recurrence(input: RecurrenceInput): RecurrenceOutput {
-  if ((input.xProj === undefined) === (input.input === undefined)) {
-    throw new Error('recurrence: give exactly one of xProj and input');
-  }
   return ENGINES[input.engine](input);
 }
 
 /** x [T, B, I] @ U [I, G*H] + b as one product over all T*B rows: [T, B, G*H]. */
-export function projectInput(p: NonNullable<RecurrenceInput['input']>): tf.Tensor3D {
+function projectInput(p: RecurrenceInput['input']): tf.Tensor3D {
   return tf.tidy(() => {
     const [T, B, I] = p.x.shape;
     const flat = tf.add(tf.matMul(tf.reshape(p.x, [T * B, I]), p.U), p.b);
