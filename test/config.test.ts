@@ -11,7 +11,7 @@ const userError = (t: import('ava').ExecutionContext, fn: () => unknown, pattern
   t.false(e!.message.includes('\n'), 'one line');
 };
 
-test('defaults compose the adding problem with IRNN and SGD', (t) => {
+test('defaults compose the adding problem with IRNN and Adam', (t) => {
   const r = composeConfig({ overrides: [] });
   t.deepEqual(r.choices, { task: 'adding', model: 'irnn', optimizer: 'adam' });
   t.is(r.config.task.name, 'adding');
@@ -52,6 +52,8 @@ test('+key adds, ~key deletes, and each refuses the wrong case', (t) => {
   userError(t, () => composeConfig({ overrides: ['+model.hidden=3'] }), /model\.hidden: the key already exists/);
   userError(t, () => composeConfig({ overrides: ['~model.nope'] }), /model\.nope: no such key/);
   t.deepEqual(parseOverride('~a.b'), { op: 'delete', key: 'a.b', text: '~a.b' });
+  t.false('beta2' in composeConfig({ overrides: ['~optimizer.beta2=0.999'] }).config.optimizer);
+  userError(t, () => composeConfig({ overrides: ['~optimizer.beta2=0.9'] }), /~optimizer\.beta2=0\.9: the key holds 0\.999, not that value/);
 });
 
 test('an unknown key names the nearest valid key', (t) => {

@@ -9,7 +9,7 @@ import { closest, distance } from 'fastest-levenshtein';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../util/errors.js';
 import { parseOverride, typeOf, type Override, type Value } from './overrides.js';
-import { allPaths, deletePath, getPath, isMapping, merge, setPath, type Tree } from './tree.js';
+import { allPaths, canonicalJson, deletePath, getPath, isMapping, merge, setPath, type Tree } from './tree.js';
 
 export const EXPERIMENTS_DIR = fileURLToPath(new URL('../../experiments/', import.meta.url));
 
@@ -168,6 +168,10 @@ function applyOverride(tree: Tree, o: Override): void {
     throw new UserError(`${o.op === 'delete' ? '~' : ''}${o.key}: no such key${nearest(o.key, paths)}${hint}`);
   }
   if (o.op === 'delete') {
+    // `~key=value` deletes only a key that holds that value (as Hydra does).
+    if (o.value !== undefined && canonicalJson(o.value) !== canonicalJson(found.value)) {
+      throw new UserError(`~${o.key}=${canonicalJson(o.value)}: the key holds ${canonicalJson(found.value)}, not that value`);
+    }
     deletePath(tree, o.key);
     return;
   }

@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import { UserError } from '../util/errors.js';
 import type { Value } from './overrides.js';
-import { getPath, leafPaths } from './tree.js';
+import { getPath, leafPaths, setPath } from './tree.js';
 
 // mathjs takes seconds to load: it is required only when a config actually uses ${eval:...}.
 const require = createRequire(import.meta.url);
@@ -30,7 +30,7 @@ export function interpolate(cfg: { [k: string]: Value }): { [k: string]: Value }
     resolving.add(path);
     const resolved = resolveString(v, path);
     resolving.delete(path);
-    setLeaf(out, path, resolved);
+    setPath(out, path, resolved);
     done.add(path);
     return resolved;
   };
@@ -67,11 +67,4 @@ export function interpolate(cfg: { [k: string]: Value }): { [k: string]: Value }
 
   for (const path of leafPaths(out)) resolvePath(path);
   return out;
-}
-
-function setLeaf(root: { [k: string]: Value }, path: string, value: Value): void {
-  const parts = path.split('.');
-  let node = root as { [k: string]: Value };
-  for (const p of parts.slice(0, -1)) node = node[p] as { [k: string]: Value };
-  node[parts[parts.length - 1]!] = value;
 }

@@ -19,7 +19,7 @@ const CALL = /^([A-Za-z_]\w*)\(([\s\S]*)\)$/;
 const MAX_VALUES = 100_000;
 
 /** Splits at `sep` outside quotes and brackets; unbalanced text is a user error. */
-export function splitTopLevel(text: string, where: string, sep = ','): string[] {
+function splitTopLevel(text: string, where: string, sep = ','): string[] {
   const out: string[] = [];
   const closing: string[] = [];
   const pairs: Record<string, string> = { '[': ']', '{': '}', '(': ')' };
@@ -124,8 +124,8 @@ function expandValues(key: string, raw: string, where: string, root?: string): s
   return pieces.flatMap((piece) => {
     const text = piece.trim();
     if (text === '' && pieces.length > 1) throw new UserError(`${where}: empty value in the list '${raw}' (quote text that contains commas)`);
-    const call = CALL.exec(text);
-    if (!call || splitTopLevel(text, where).length > 1) return [text];
+    const call = CALL.exec(text); // a piece has no top-level comma, so a match is one whole call
+    if (!call) return [text];
     const [, name, inner] = call as unknown as [string, string, string];
     const args = splitTopLevel(inner, where);
     const at = `${where}: ${name}(${inner})`;
