@@ -21,6 +21,17 @@ inline size_t at(const Shape& s, int t, int b0, int width) {
   return ((size_t)t * s.B + b0) * width;
 }
 
+// h_{t-1} of rows b0.. : step t - 1 of the states, or h0 at t = 0.
+inline const float* prev_h(const Shape& s, const float* states, const float* h0, int t, int b0) {
+  return t ? states + at(s, t - 1, b0, s.H) : h0 + (size_t)b0 * s.H;
+}
+
+// c_{t-1} of batch row b for the LSTM row r of step t: the c block of the same row one step
+// earlier in aux, or c0 at t = 0.
+inline const float* prev_c(const Shape& s, const float* r, const float* c0, int t, int b) {
+  return t ? r - (size_t)s.B * aux_width(Cell::Lstm) * s.H + 4 * s.H : c0 + (size_t)b * s.H;
+}
+
 // Elementwise part of one batch row. `omp simd` (with -fopenmp-simd: no OpenMP runtime) states
 // what the compiler cannot prove: the gate blocks of a row never overlap, so the loop vectorises.
 // r: [i f g o c tanh(c)] pre-activations in, activations out; cp: c_{t-1}.
@@ -90,7 +101,7 @@ void forward_rnn(const Forward& f, int b0, int b1) {
   const int H = s.H, nb = b1 - b0;
   const bool relu = s.cell == Cell::RnnRelu;
   for (int t = 0; t < s.T; ++t) {
-    const float* hp = t ? f.states + at(s, t - 1, b0, H) : f.h0 + (size_t)b0 * H;
+    const float* hp = prev_h(s, f.states, f.h0, t, b0);
     float* h = f.states + at(s, t, b0, H);
     gemm<false>(nb, H, H, hp, H, f.W, H, h, H, f.x + at(s, t, b0, H), H);
     const int n = nb * H;
@@ -105,13 +116,13 @@ void forward_lstm(const Forward& f, int b0, int b1) {
   const Shape& s = f.s;
   const int H = s.H, G = 4 * H, A = 6 * H, nb = b1 - b0;
   for (int t = 0; t < s.T; ++t) {
-    const float* hp = t ? f.states + at(s, t - 1, b0, H) : f.h0 + (size_t)b0 * H;
+    const float* hp = prev_h(s, f.states, f.h0, t, b0);
     const float* x = f.x + at(s, t, b0, G);
     float* a = f.aux + at(s, t, b0, A);
     gemm<false>(nb, G, H, hp, H, f.W, G, a, A, x, G);
     for (int b = 0; b < nb; ++b) {
       float* r = a + (size_t)b * A;
-      const float* cp = t ? r - (size_t)s.B * A + 4 * H : f.c0 + (size_t)(b0 + b) * H;
+      const float* cp = prev_c(s, r, f.c0, t, b0 + b);
       lstm_row(H, r, cp, f.states + at(s, t, b0 + b, H));
       if (t == s.T - 1 && f.cT) std::memcpy(f.cT + (size_t)(b0 + b) * H, r + 4 * H, sizeof(float) * H);
     }
@@ -122,7 +133,7 @@ void forward_gru(const Forward& f, int b0, int b1) {
   const Shape& s = f.s;
   const int H = s.H, G = 3 * H, A = 4 * H, nb = b1 - b0;
   for (int t = 0; t < s.T; ++t) {
-    const float* hp = t ? f.states + at(s, t - 1, b0, H) : f.h0 + (size_t)b0 * H;
+    const float* hp = prev_h(s, f.states, f.h0, t, b0);
     const float* x = f.x + at(s, t, b0, G);
     float* a = f.aux + at(s, t, b0, A);
     gemm<false>(nb, G, H, hp, H, f.W, G, a, A, f.bh, 0);  // row stride 0: bh on every row
@@ -161,7 +172,7 @@ void backward_lstm(const Backward& g, const Scratch& w, int b0, int b1) {
     float* d = w.drec + at(s, t, b0, G);
     for (int b = 0; b < nb; ++b) {
       const float* r = a + (size_t)b * A;
-      const float* cp = t ? r - (size_t)s.B * A + 4 * H : g.c0 + (size_t)(b0 + b) * H;
+      const float* cp = prev_c(s, r, g.c0, t, b0 + b);
       lstm_grad_row(H, r, cp, g.dstates + at(s, t, b0 + b, H), dh + (size_t)b * H,
                     w.dc + (size_t)(b0 + b) * H, d + (size_t)b * G);
     }
@@ -175,7 +186,7 @@ void backward_gru(const Backward& g, const Scratch& w, int b0, int b1) {
   float* dh = w.dh + (size_t)b0 * H;
   for (int t = s.T - 1; t >= 0; --t) {
     const float* a = g.aux + at(s, t, b0, A);
-    const float* hp = t ? g.states + at(s, t - 1, b0, H) : g.h0 + (size_t)b0 * H;
+    const float* hp = prev_h(s, g.states, g.h0, t, b0);
     float* dx = g.dx + at(s, t, b0, G);
     float* d = w.drec + at(s, t, b0, G);
     for (int b = 0; b < nb; ++b)
