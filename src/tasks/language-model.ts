@@ -14,6 +14,7 @@ import type { Tree } from '../config/tree.js';
 import { tokenizeCorpus, LEVELS, type Level } from '../data/tokenize.js';
 import { CORPORA } from '../data/corpus.js';
 import { UserError } from '../util/errors.js';
+import { sumLoss, type LossSum } from './eval.js';
 import type { Batch, Predict, Split, Task, TaskFactory } from './task.js';
 
 /** One contiguous window of `streams` parallel rows: x = ids at start..start+T-1 of each row,
@@ -65,22 +66,18 @@ export function evalPlan(o: { ids: Int32Array; streams: number; bptt: number; ma
   return { ids, streams, rowLen: Math.floor((ids.length - 1) / streams), bptt: o.bptt };
 }
 
-/** Summed cross-entropy over a plan, window by window. With `carry` the first window starts from
- *  a zero state (carry: false) and every later one from the state the previous ended in (carry:
- *  true); without it every window starts from zeros. */
-export function scoreStreams(plan: EvalPlan, predict: Predict, carry = true): { lossSum: number; count: number } {
-  let lossSum = 0;
-  let count = 0;
+/** The windows that walk a plan: every row's next `bptt` predictions (fewer at the end). */
+function* planWindows(plan: EvalPlan): Generator<Batch> {
   for (let start = 0; start < plan.rowLen; start += plan.bptt) {
-    const T = Math.min(plan.bptt, plan.rowLen - start);
-    const r = predict(streamWindow({ ids: plan.ids, streams: plan.streams, rowLen: plan.rowLen, start, T }), {
-      carry: carry && start > 0,
-      outputs: false, // perplexity and bpc need only the summed cross-entropy
-    });
-    lossSum += r.lossSum;
-    count += r.count;
+    yield streamWindow({ ids: plan.ids, streams: plan.streams, rowLen: plan.rowLen, start, T: Math.min(plan.bptt, plan.rowLen - start) });
   }
-  return { lossSum, count };
+}
+
+/** Summed cross-entropy over a plan, window by window (perplexity and bpc need no outputs). With
+ *  `carry` the first window starts from a zero state and every later one from the state the
+ *  previous ended in; without it every window starts from zeros. */
+export function scoreStreams(plan: EvalPlan, predict: Predict, carry = true): LossSum {
+  return sumLoss({ batches: planWindows(plan), predict, carry });
 }
 
 /** Mean cross-entropy (nats) of a unigram model fitted on the training ids (add-one smoothing),

@@ -10,6 +10,7 @@ import type { Rng } from '../util/rng.js';
 import { UserError } from '../util/errors.js';
 import { need } from '../config/schema.js';
 import type { Tree } from '../config/tree.js';
+import { accuracy, scoreClasses } from './eval.js';
 import { fillSequences, loadMnist, pixelOrder, type MnistSource, type Subset } from '../data/mnist.js';
 
 const CLASSES = 10;
@@ -60,26 +61,14 @@ function buildTask(name: string, permuted: boolean, cfg: Record<string, unknown>
   // Confusion counts of the last test evaluation, reused by details() so that it costs no extra pass.
   let lastTestConfusion: number[][] | null = null;
 
+  function* batches(s: Subset): Generator<Batch> {
+    for (let at = 0; at < s.rows.length; at += evalBatch) yield batchOf(s, s.rows.subarray(at, at + evalBatch));
+  }
+
   const evaluate = (split: Split, predict: Predict): Record<string, number> => {
-    const s = splits[split];
-    const confusion = Array.from({ length: CLASSES }, () => new Array<number>(CLASSES).fill(0));
-    let lossSum = 0;
-    let count = 0;
-    let correct = 0;
-    for (let at = 0; at < s.rows.length; at += evalBatch) {
-      const batch = batchOf(s, s.rows.subarray(at, at + evalBatch));
-      const r = predict(batch);
-      lossSum += r.lossSum;
-      count += r.count;
-      for (let b = 0; b < batch.batchSize; b++) {
-        const guess = argmax(r.out, b * CLASSES, CLASSES);
-        const truth = batch.y[b]!;
-        confusion[truth]![guess]!++;
-        if (guess === truth) correct++;
-      }
-    }
+    const { lossSum, count, confusion } = scoreClasses({ batches: batches(splits[split]), predict, classes: CLASSES });
     if (split === 'test') lastTestConfusion = confusion;
-    return { [`${split}_acc`]: correct / s.rows.length, [`${split}_loss`]: lossSum / count };
+    return { [`${split}_acc`]: accuracy(confusion), [`${split}_loss`]: lossSum / count };
   };
 
   const train = data.train;
@@ -123,12 +112,6 @@ function buildTask(name: string, permuted: boolean, cfg: Record<string, unknown>
       return { test_per_class_acc: perClass, test_confusion: confusion };
     },
   };
-}
-
-function argmax(a: Float32Array, offset: number, n: number): number {
-  let best = 0;
-  for (let i = 1; i < n; i++) if (a[offset + i]! > a[offset + best]!) best = i;
-  return best;
 }
 
 function majorityClass(s: Subset): number {

@@ -11,7 +11,8 @@ import { need } from '../config/schema.js';
 import type { Tree } from '../config/tree.js';
 import { PHONE_CLASS_OF, PHONE_CLASSES, PHONES } from '../data/phonemes.js';
 import { prepareSpeech, type SpeechSettings, type SpeechSplit } from '../data/speech.js';
-import type { Batch, Predict, Split, Task, TaskFactory } from './task.js';
+import { errorRate, scoreClasses } from './eval.js';
+import type { Batch, Split, Task, TaskFactory } from './task.js';
 
 const NOISES = ['white', 'pink', 'mixed'] as const;
 const SPLITS = ['train', 'valid', 'test'] as const;
@@ -64,31 +65,11 @@ export function utteranceBatch(split: SpeechSplit, ids: ArrayLike<number>, F: nu
   return { batchSize: B, seqLen: T, x, y, mask, lengths };
 }
 
-/** Runs `predict` over a whole split (longest utterances first, so batches pad little) and calls
- *  `frame(truth, guess)` for every real frame. Returns the summed loss and frame count. */
-function scoreSplit(o: { split: SpeechSplit; F: number; batch: number; predict: Predict; frame: (truth: number, guess: number) => void }): { lossSum: number; count: number } {
-  const { split, F } = o;
-  const order = Array.from({ length: split.n }, (_, i) => i).sort(
-    (a, b) => split.offsets[b + 1]! - split.offsets[b]! - (split.offsets[a + 1]! - split.offsets[a]!) || a - b,
-  );
-  let lossSum = 0;
-  let count = 0;
-  const O = PHONES.length;
-  for (let s = 0; s < order.length; s += o.batch) {
-    const batch = utteranceBatch(split, order.slice(s, s + o.batch), F);
-    const r = o.predict(batch);
-    lossSum += r.lossSum;
-    count += r.count;
-    for (let b = 0; b < batch.batchSize; b++) {
-      for (let t = 0; t < batch.lengths![b]!; t++) {
-        const at = (b * batch.seqLen + t) * O;
-        let guess = 0;
-        for (let k = 1; k < O; k++) if (r.out[at + k]! > r.out[at + guess]!) guess = k;
-        o.frame(batch.y[b * batch.seqLen + t]!, guess);
-      }
-    }
-  }
-  return { lossSum, count };
+/** A whole split in batches of `size`, longest utterances first so that batches pad little. */
+function* splitBatches(split: SpeechSplit, F: number, size: number): Generator<Batch> {
+  const len = (u: number) => split.offsets[u + 1]! - split.offsets[u]!;
+  const order = Array.from({ length: split.n }, (_, i) => i).sort((a, b) => len(b) - len(a) || a - b);
+  for (let s = 0; s < order.length; s += size) yield utteranceBatch(split, order.slice(s, s + size), F);
 }
 
 export const speechTask: TaskFactory = async (cfg, ctx) => {
@@ -106,6 +87,8 @@ export const speechTask: TaskFactory = async (cfg, ctx) => {
   const majorityFer = test.labels.reduce((n, l) => n + (l === majority ? 0 : 1), 0) / test.labels.length;
   const maxFrames = (s: SpeechSplit) => Math.max(...Array.from({ length: s.n }, (_, i) => s.offsets[i + 1]! - s.offsets[i]!));
   const splits: Record<Split, SpeechSplit> = { valid, test };
+  // Confusion counts of the last test evaluation, reused by details() so that it costs no extra pass.
+  let lastTestConfusion: number[][] | null = null;
 
   const task: Task = {
     name: 'speech',
@@ -139,30 +122,22 @@ export const speechTask: TaskFactory = async (cfg, ctx) => {
       return utteranceBatch(train, ids, F);
     },
     evaluate(split, predict) {
-      let wrong = 0;
-      let frames = 0;
-      const { lossSum, count } = scoreSplit({
-        split: splits[split], F, batch: evalBatch, predict,
-        frame: (truth, guess) => {
-          frames++;
-          if (truth !== guess) wrong++;
-        },
-      });
-      return { [`${split}_fer`]: wrong / frames, [`${split}_loss`]: lossSum / count };
+      const { lossSum, count, confusion } = scoreClasses({ batches: splitBatches(splits[split], F, evalBatch), predict, classes: PHONES.length });
+      if (split === 'test') lastTestConfusion = confusion;
+      return { [`${split}_fer`]: errorRate(confusion), [`${split}_loss`]: lossSum / count };
     },
     details(predict) {
       // Per phone: frames and errors on test; per broad class, and how often even the class is wrong.
-      const frames = new Float64Array(PHONES.length);
-      const wrong = new Float64Array(PHONES.length);
+      if (!lastTestConfusion) task.evaluate('test', predict);
+      const confusion = lastTestConfusion!;
+      const frames = confusion.map((row) => row.reduce((a, b) => a + b, 0));
+      const wrong = confusion.map((row, truth) => frames[truth]! - row[truth]!);
       let classWrong = 0;
-      scoreSplit({
-        split: test, F, batch: evalBatch, predict,
-        frame: (truth, guess) => {
-          frames[truth]! += 1;
-          if (truth !== guess) wrong[truth]! += 1;
-          if (PHONE_CLASS_OF[truth] !== PHONE_CLASS_OF[guess]) classWrong++;
-        },
-      });
+      confusion.forEach((row, truth) =>
+        row.forEach((n, guess) => {
+          if (PHONE_CLASS_OF[truth] !== PHONE_CLASS_OF[guess]) classWrong += n;
+        }),
+      );
       const rate = (w: number, n: number) => (n > 0 ? w / n : null);
       const byClass = Object.fromEntries(
         PHONE_CLASSES.map((c) => {
