@@ -2,7 +2,8 @@ import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
 import { SequenceModel, reverseTime, type ModelSpec } from '../src/models/sequence.js';
 import { initBackend } from '../src/train/backend.js';
-import type { CellKind } from '../src/models/recurrence.js';
+import { GATES, type CellKind } from '../src/models/recurrence.js';
+import { CELLS } from '../src/config/schema.js';
 
 test.before(async () => {
   await initBackend('wasm');
@@ -108,4 +109,8 @@ test('reverseTime keeps padding in place and reverses each sequence within its l
   const r = reverseTime(x, new Int32Array([4, 2])).arraySync() as number[][][];
   t.deepEqual(r.map((row) => row.map((v) => v[0])), [[3, 11], [2, 10], [1, 12], [0, 13]]);
   x.dispose();
+});
+
+test('the config accepts exactly the cell types the recurrence implements', (t) => {
+  t.deepEqual([...CELLS].sort(), Object.keys(GATES).sort());
 });

@@ -3,6 +3,7 @@
 import { UserError } from '../util/errors.js';
 import type { Value } from './overrides.js';
 import { getPath, type Tree } from './tree.js';
+import { INITIALIZERS } from '../models/initializers.js';
 
 export interface Config {
   seed: number;
@@ -71,9 +72,11 @@ export function need(tree: object, key: string, rule: Rule, o: { optional?: bool
   }
 }
 
+// Cell and engine names mirror models/recurrence.ts, which loads tfjs; configs are checked
+// without it. The initialiser registry is light, so its names are read from it.
 export const CELLS = ['rnn_relu', 'rnn_tanh', 'lstm', 'gru'] as const;
-export const INITS = ['identity', 'gaussian'] as const;
-export const ENGINES = ['auto', 'fused', 'unrolled'] as const;
+const INITS = Object.keys(INITIALIZERS);
+const ENGINES = ['auto', 'fused', 'unrolled'] as const;
 
 /** Checks the keys shared by every run and narrows the tree to a Config. */
 export function validate(tree: Tree, known: { tasks: string[]; optimizers: string[]; backends: readonly string[] }): Config {

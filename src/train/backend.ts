@@ -23,8 +23,6 @@ export function findNativeBinding(): string | null {
   return null;
 }
 
-let wasmLoaded = false;
-
 /** Sets the tfjs backend and returns the name of the one in use (e.g. "wasm", "tensorflow"). */
 export async function initBackend(wanted: BackendName = 'auto'): Promise<string> {
   // Loaded here, not at the top: commands that only read the store or print configs stay fast.
@@ -48,10 +46,7 @@ export async function initBackend(wanted: BackendName = 'auto'): Promise<string>
     }
   }
   const name = wanted === 'cpu' ? 'cpu' : 'wasm';
-  if (name === 'wasm' && !wasmLoaded) {
-    await import('@tensorflow/tfjs-backend-wasm');
-    wasmLoaded = true;
-  }
+  if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm'); // registers the backend once
   if (tf.getBackend() !== name) {
     const ok = await tf.setBackend(name);
     if (!ok) throw new UserError(`backend: could not initialise the ${name} backend`);
