@@ -65,14 +65,16 @@ function timeIt(fn: () => void, o: { warmup: number; runs: number }): Timing {
   return { wall: median(wall), cpu: median(cpu) };
 }
 
-/** Forward + backward of the fused kernel alone on ready buffers (no tensors, no copies). */
+/** Forward + backward of the fused kernel alone on ready buffers (no tensors, no copies), with
+ *  the input projection inside the kernel as the trainer's fused engine runs it. */
 function kernelOnly(cell: CellKind, T: number): Timing {
+  const I = LENGTHS[T]!.input;
   const G = GATES[cell];
   const rand = (n: number, scale: number) => Float32Array.from({ length: n }, () => (Math.random() - 0.5) * scale);
   const W = cell === 'rnn_relu' ? Float32Array.from({ length: H * H }, (_, i) => (i % (H + 1) === 0 ? 1 : 0)) : rand(H * G * H, 0.2);
   const shape = { cell, T, B, H };
   const bufs = {
-    x: rand(T * B * G * H, 0.2),
+    x: new Float32Array(T * B * G * H), // the kernel projects into it
     W,
     bh: cell === 'gru' ? rand(G * H, 0.1) : undefined,
     h0: new Float32Array(B * H),
@@ -89,10 +91,14 @@ function kernelOnly(cell: CellKind, T: number): Timing {
     dh0: new Float32Array(B * H),
     dc0: cell === 'lstm' ? new Float32Array(B * H) : undefined,
   };
+  const proj = { I, inp: rand(T * B * I, 2), U: rand(I * G * H, 0.2) };
+  const fwd = { ...shape, ...bufs, proj: { ...proj, b: rand(G * H, 0.1) } };
+  const bwd = { ...shape, ...bufs, ...grads,
+    proj: { ...proj, dinp: new Float32Array(T * B * I), dU: new Float32Array(I * G * H), db: new Float32Array(G * H) } };
   const k = activeKernel();
   return timeIt(() => {
-    k.forward({ ...shape, ...bufs });
-    k.backward({ ...shape, ...bufs, ...grads });
+    k.forward(fwd);
+    k.backward(bwd);
   }, { warmup: 5, runs: RUNS });
 }
 
