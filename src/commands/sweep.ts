@@ -3,7 +3,7 @@
 // skipping configs that already have a finished run. `--resume ID` finishes an interrupted sweep.
 import { existsSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
-import { defaultWorkers, runSweep, type PlannedJob } from '../launch/index.js';
+import { runSweep, type SweepPlan } from '../launch/index.js';
 import { planNew, varyingParts } from '../launch/plan.js';
 import { sweepProgress, type SweepProgress } from '../launch/progress.js';
 import { getSweep } from '../store/sweeps.js';
@@ -64,7 +64,7 @@ export default class Sweep extends BaseCommand {
         db,
         overrides,
         resume: flags.resume,
-        workers: flags.jobs ?? defaultWorkers(),
+        workers: flags.jobs,
         failFast: flags['fail-fast'],
         rerun: flags.rerun,
         command: ['irnn', 'sweep', ...this.argv].join(' '),
@@ -110,7 +110,7 @@ export default class Sweep extends BaseCommand {
   }
 }
 
-function planLine(p: { sweepId: number; resumed: boolean; total: number; toRun: PlannedJob[]; done: PlannedJob[]; stale: number[] }): string {
+function planLine(p: SweepPlan): string {
   const head = p.resumed ? `resuming sweep ${p.sweepId}` : `sweep ${p.sweepId}`;
   const stale = p.stale.length ? `; stale (lost their worker, run again): job ${p.stale.join(', ')}` : '';
   const done = p.done.length ? `, ${p.done.length} already done (a finished run has the same config; --rerun runs them again)` : '';

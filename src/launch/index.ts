@@ -10,9 +10,18 @@ import { planNew, planResume, type PlannedJob } from './plan.js';
 export type { JobOutcome } from './local.js';
 export type { PlannedJob } from './plan.js';
 
+/** Once planned: the jobs to run, those already done (skipped), and on resume the stale jobs found. */
+export interface SweepPlan {
+  sweepId: number;
+  resumed: boolean;
+  total: number;
+  toRun: PlannedJob[];
+  done: PlannedJob[];
+  stale: number[];
+}
+
 export interface SweepEvents extends LaunchEvents {
-  /** Once planned: the jobs to run, those already done (skipped), and on resume the stale jobs found. */
-  onPlan?(p: { sweepId: number; resumed: boolean; total: number; toRun: PlannedJob[]; done: PlannedJob[]; stale: number[] }): void;
+  onPlan?(p: SweepPlan): void;
   /** Resume found jobs still alive in another process and waits for them to end or go stale. */
   onWait?(jobs: JobRecord[]): void;
 }
@@ -24,13 +33,12 @@ export interface SweepResult {
   stopped: 'done' | 'fail-fast' | 'interrupted';
 }
 
-export const defaultWorkers = () => availableParallelism();
-
 export async function runSweep(opts: {
   db: Db;
   /** Overrides with sweep syntax (ignored when resuming). */
   overrides: string[];
   resume?: number;
+  /** Worker processes (default: the CPU cores). */
   workers?: number;
   failFast?: boolean;
   rerun?: boolean;
@@ -71,7 +79,7 @@ export async function runSweep(opts: {
       db,
       sweepId,
       jobs: toRun,
-      workers: opts.workers ?? defaultWorkers(),
+      workers: opts.workers ?? availableParallelism(),
       failFast: opts.failFast,
       rerun: opts.rerun,
       signal: opts.signal,

@@ -20,10 +20,10 @@ export interface PlannedJob {
 }
 
 /** A `running` job is stale when its worker is gone or has not written a heartbeat for this long. */
-export const STALE_MS = 10 * 60_000;
+const STALE_MS = 10 * 60_000;
 
 /** Composes and hashes every job; the first bad job's error names the job and how many are bad. */
-export function validateJobs(jobs: Array<{ idx: number; overrides: string[] }>): Map<number, string> {
+function validateJobs(jobs: Array<{ idx: number; overrides: string[] }>): Map<number, string> {
   const hashes = new Map<number, string>();
   let first: { idx: number; overrides: string[]; message: string } | null = null;
   let bad = 0;
@@ -63,7 +63,7 @@ export async function planNew(db: Db | null, o: { overrides: string[]; rerun?: b
 }
 
 /** Whether a process id names a live process (a zombie counts as dead). */
-export function pidAlive(pid: number): boolean {
+function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (e) {
@@ -78,7 +78,7 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-export function isStale(job: JobRecord, staleMs = STALE_MS, at = Date.now()): boolean {
+function isStale(job: JobRecord, staleMs = STALE_MS, at = Date.now()): boolean {
   if (job.status !== 'running') return false;
   if (job.workerPid !== null && !pidAlive(job.workerPid)) return true;
   const beat = job.heartbeatAt ?? job.startedAt;

@@ -8,7 +8,6 @@ import type { JobOutcome } from './local.js';
 export interface SweepProgress {
   started(idx: number): void;
   finished(o: JobOutcome): void;
-  note(text: string): void;
   stop(): void;
 }
 
@@ -45,7 +44,13 @@ export function sweepProgress(opts: {
     return `job ${o.idx} ${what}  [${opts.label(o.idx)}]`;
   };
 
-  if (opts.quiet) return { started() {}, finished() {}, note() {}, stop() {} };
+  if (opts.quiet) return { started() {}, finished() {}, stop() {} };
+  const count = (o: JobOutcome) => {
+    running.delete(o.idx);
+    done++;
+    if (o.status !== 'skipped') ran++;
+    if (o.status === 'failed') failed++;
+  };
   if (stream.isTTY) {
     const multi = new cliProgress.MultiBar(
       { stream, format: 'jobs {value}/{total} |{bar}| {running} running, {failed} failed | ETA {left}', barsize: 24, hideCursor: true },
@@ -59,15 +64,9 @@ export function sweepProgress(opts: {
         update();
       },
       finished(o) {
-        running.delete(o.idx);
-        done++;
-        if (o.status !== 'skipped') ran++;
-        if (o.status === 'failed') failed++;
+        count(o);
         multi.log(`${line(o)}\n`);
         update();
-      },
-      note(text) {
-        multi.log(`${text}\n`);
       },
       stop() {
         multi.stop();
@@ -79,14 +78,8 @@ export function sweepProgress(opts: {
       running.add(idx);
     },
     finished(o) {
-      running.delete(o.idx);
-      done++;
-      if (o.status !== 'skipped') ran++;
-      if (o.status === 'failed') failed++;
+      count(o);
       stream.write(`[${done}/${opts.total} done, ${running.size} running, ${failed} failed, eta ${eta()}] ${line(o)}\n`);
-    },
-    note(text) {
-      stream.write(`${text}\n`);
     },
     stop() {},
   };

@@ -5,7 +5,7 @@ import type { Db } from './db.js';
 
 export type SweepStatus = 'running' | 'finished' | 'failed' | 'interrupted';
 export type JobStatus = 'queued' | 'running' | 'finished' | 'failed' | 'diverged' | 'interrupted';
-export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'finished', 'failed', 'diverged', 'interrupted'];
+const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'finished', 'failed', 'diverged', 'interrupted'];
 
 export interface JobRecord {
   sweepId: number;
