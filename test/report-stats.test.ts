@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { composeConfig, configHash } from '../src/config/index.js';
 import { Db } from '../src/store/db.js';
-import { createRun, describeRun, finishRun, listRuns, logMetrics, type RunStatus } from '../src/store/runs.js';
+import { createRun, describeRun, finishRun, listRuns, logMetrics, type RunRecord, type RunStatus } from '../src/store/runs.js';
 import { buildReport, makeReport } from '../src/report/index.js';
 import { groupRuns, loadHistories, selectRuns } from '../src/report/queries.js';
 import { taskMeta } from '../src/report/metrics.js';
@@ -31,6 +31,8 @@ interface Fake {
   /** The main metric at steps 0, 10, 20 (the last is the final value). */
   curve: number[];
   status?: Exclude<RunStatus, 'running'>;
+  /** Task info beyond seq_len; without `main_metric`, a run as stored before runs recorded it. */
+  info?: Record<string, unknown>;
 }
 
 /** Writes a run as train() would: config, task info, metrics at each evaluation, final state. */
@@ -41,7 +43,7 @@ async function addRun(db: Db, f: Fake, metric: string): Promise<number> {
     task: resolved.choices['task']!, model: resolved.choices['model']!, seed: cfg.seed, config: cfg, configHash: configHash(cfg),
     overrides: f.overrides, steps: 20, git: { commit: 'abc123def4567890', dirty: false }, versions: { node: '20' }, host: 'testhost', pid: 1,
   });
-  await describeRun(db, id, { backend: 'wasm', engine: 'fused', taskInfo: { seq_len: 8 }, params: 10 });
+  await describeRun(db, id, { backend: 'wasm', engine: 'fused', taskInfo: { seq_len: 8, ...f.info }, params: 10 });
   const status = f.status ?? 'finished';
   for (const [i, v] of f.curve.entries()) {
     await logMetrics(db, id, i * 10, { [metric]: v, ...(i ? { ms_per_step: 2 + (id % 3), steps_per_sec: 1000 / (2 + (id % 3)) } : {}) });
@@ -53,15 +55,19 @@ async function addRun(db: Db, f: Fake, metric: string): Promise<number> {
   return id;
 }
 
+/** As train() stores them for the adding task (a made-up baseline, so reading it is what's tested). */
+const ADDING_INFO = { main_metric: { name: 'test_mse', goal: 'min' }, baseline: { metric: 'test_mse', value: 0.25, label: 'stored baseline' } };
+
 const adding = (model: string, lr: string, seed: number, curve: number[], status?: Fake['status']): Fake => ({
   overrides: [`model=${model}`, `optimizer.lr=${lr}`, `seed=${seed}`, 'task.seq_len=8'],
   curve,
   status,
+  info: ADDING_INFO,
 });
 
 /** irnn lr=0.001: finals .10 .12 .17; irnn lr=0.01: .05 .07 and one diverged; lstm lr=0.001: .2 .3;
- *  lstm lr=0.01: one failed run. Pixel MNIST (accuracy, higher is better): irnn lr=0.001 .9 .8,
- *  lr=0.01 .95 .3. */
+ *  lstm lr=0.01: one failed run. Pixel MNIST (accuracy, higher is better; stored without its main
+ *  metric, as older runs are): irnn lr=0.001 .9 .8, lr=0.01 .95 .3. */
 async function makeStore(): Promise<{ path: string; ids: Record<string, number[]> }> {
   const path = join(mkdtempSync(join(tmpdir(), 'irnn-report-')), 'results.sqlite');
   const db = await Db.open(path);
@@ -104,7 +110,8 @@ test('settings merge seeds, diverged and failed runs are counted apart, best set
   const meta = taskMeta(add.runs);
   t.is(meta.metric, 'test_mse');
   t.is(meta.goal, 'min');
-  t.is(meta.baseline?.value, 1 / 6);
+  t.deepEqual(meta.baseline, { value: 0.25, label: 'stored baseline' });
+  t.true(meta.log);
   const stats = modelStats(add.models, meta);
   const find = (model: string, label: string) => stats.find((s) => s.model === model && s.setting.label === label)!;
   const irnnHigh = find('irnn', 'lr=0.01');
@@ -117,9 +124,21 @@ test('settings merge seeds, diverged and failed runs are counted apart, best set
   const best = bestPerModel(stats, meta.goal);
   t.is(best.get('irnn')!.setting.label, 'lr=0.01'); // 0.06 < 0.13
   t.is(best.get('lstm')!.setting.label, 'lr=0.001');
-  const pxMeta = taskMeta(px.runs);
-  t.is(pxMeta.goal, 'max');
+  const pxMeta = taskMeta(px.runs); // no stored main metric: the test metric the runs logged
+  t.deepEqual(pxMeta, { metric: 'test_acc', goal: 'max', log: false, baseline: null });
   t.is(bestPerModel(modelStats(px.models, pxMeta), pxMeta.goal).get('irnn')!.setting.label, 'lr=0.001'); // .85 > .625
+});
+
+test('task meta: the stored main metric and goal win over name rules; a baseline of another metric is dropped', (t) => {
+  const run = (taskInfo: Record<string, unknown> | null, metrics: Record<string, number>) => ({ taskInfo, metrics }) as unknown as RunRecord;
+  const legacy = run(null, { train_loss: 1, test_mse: 0.2 });
+  // The first run that stored its meta decides, wherever it is in the list.
+  const stored = run({ main_metric: { name: 'test_score', goal: 'max' }, baseline: { metric: 'test_score', value: 3, label: 'b' } }, { test_score: 5 });
+  t.deepEqual(taskMeta([legacy, stored]), { metric: 'test_score', goal: 'max', log: false, baseline: { value: 3, label: 'b' } });
+  const other = run({ main_metric: { name: 'test_ppl', goal: 'min' }, baseline: { metric: 'test_bpc', value: 2, label: 'b' } }, {});
+  t.deepEqual(taskMeta([other]), { metric: 'test_ppl', goal: 'min', log: true, baseline: null });
+  t.deepEqual(taskMeta([run({ main_metric: { name: 'test_fer', goal: 'min' }, baseline: null }, {})]).baseline, null);
+  t.deepEqual(taskMeta([legacy]), { metric: 'test_mse', goal: 'min', log: true, baseline: null });
 });
 
 test('a report marks diverged runs instead of hiding them', async (t) => {
@@ -136,6 +155,9 @@ test('a report marks diverged runs instead of hiding them', async (t) => {
   // In the heat-map cell, in the learning curves' caption, and in provenance with its command.
   t.regex(html, /✕ 1\/3 diverged/);
   t.regex(html, /✕ marks a diverged run/);
+  // The baseline the runs stored, in the lead line and the learning curves' caption.
+  t.regex(html, /baseline 0\.25 \(stored baseline\)/);
+  t.regex(html, /Dashed: baseline \(stored baseline\) = 0\.25\./);
   t.regex(html, new RegExp(`<tr class="diverged"><td class="num">${div}</td>.*✕ diverged at step 15.*irnn run model=irnn optimizer\\.lr=0\\.01 seed=2 task\\.seq_len=8`));
 });
 

@@ -1,8 +1,8 @@
 // What a report ranks a task's runs by: the main metric, its goal, whether it reads best on a log
-// axis, and the task's baseline. Read from the stored task info when a run recorded it, otherwise
-// known per task name; the report never builds a task (that would load data).
+// axis, and the task's baseline, as each run stored them with its task info. Runs that stored none
+// (older runs, runs that failed before their task was built) fall back to a test metric they logged;
+// the report never builds a task (that would load data).
 import type { RunRecord } from '../store/runs.js';
-import { ADDING_BASELINE_MSE } from '../data/adding.js';
 
 export interface TaskMeta {
   metric: string;
@@ -12,48 +12,26 @@ export interface TaskMeta {
   baseline: { value: number; label: string } | null;
 }
 
-type Known = Omit<TaskMeta, 'log'> & { log?: boolean };
-
-/** By `task.name` (and `task.level` for language models), as the tasks define them. */
-const KNOWN: Record<string, (cfg: Record<string, unknown>) => Known> = {
-  adding: () => ({ metric: 'test_mse', goal: 'min', baseline: { value: ADDING_BASELINE_MSE, label: 'always predict 1' } }),
-  pixel_mnist: () => ({ metric: 'test_acc', goal: 'max', baseline: null }),
-  permuted_mnist: () => ({ metric: 'test_acc', goal: 'max', baseline: null }),
-  lm: (cfg) => ({ metric: cfg['level'] === 'char' ? 'test_bpc' : 'test_ppl', goal: 'min', baseline: null }),
-  speech: () => ({ metric: 'test_fer', goal: 'min', baseline: null }),
-};
-
 const LOG_METRICS = /_(mse|ppl|loss)$/;
 
-function stored(run: RunRecord): Partial<Known> {
-  const info = run.taskInfo ?? {};
-  const out: Partial<Known> = {};
-  const main = info['main_metric'] as { name?: unknown; goal?: unknown } | undefined;
-  if (main && typeof main.name === 'string' && (main.goal === 'min' || main.goal === 'max')) {
-    out.metric = main.name;
-    out.goal = main.goal;
-  }
-  const b = info['baseline'] as { value?: unknown; label?: unknown } | undefined;
-  if (b && typeof b.value === 'number') out.baseline = { value: b.value, label: String(b.label ?? 'baseline') };
-  return out;
+type Stored = { main: { name: string; goal: 'min' | 'max' }; baseline: unknown };
+
+function stored(run: RunRecord): Stored | null {
+  const main = run.taskInfo?.['main_metric'] as { name?: unknown; goal?: unknown } | undefined;
+  if (!main || typeof main.name !== 'string' || (main.goal !== 'min' && main.goal !== 'max')) return null;
+  return { main: { name: main.name, goal: main.goal }, baseline: run.taskInfo?.['baseline'] };
 }
 
-/** The meta of one task's runs (they share a task, so the first run that knows decides). */
+/** The meta of one task's runs (they share a task, so the first run that stored it decides). A
+ *  baseline is kept only when it measures the metric the runs are ranked by. */
 export function taskMeta(runs: RunRecord[]): TaskMeta {
-  const first = runs[0]!;
-  const cfg = (first.config['task'] ?? {}) as Record<string, unknown>;
-  const known = KNOWN[String(cfg['name'] ?? first.task)]?.(cfg) ?? guess(runs);
-  const fromStore = runs.map(stored).find((s) => s.metric !== undefined) ?? {};
-  const baseline = runs.map(stored).find((s) => s.baseline)?.baseline ?? known.baseline;
-  const metric = fromStore.metric ?? known.metric;
-  return { metric, goal: fromStore.goal ?? known.goal, log: known.log ?? LOG_METRICS.test(metric), baseline };
-}
-
-/** An unknown task: its first test metric, higher-is-better only for accuracies. */
-function guess(runs: RunRecord[]): Known {
-  const names = [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort();
-  const metric = names.find((n) => n.startsWith('test_')) ?? names.find((n) => n !== 'train_loss' && !n.includes('step')) ?? 'train_loss';
-  return { metric, goal: /_acc$/.test(metric) ? 'max' : 'min', baseline: null };
+  const s = runs.map(stored).find((x) => x !== null);
+  const logged = () => [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort().find((n) => n.startsWith('test_'));
+  const metric = s?.main.name ?? logged() ?? 'train_loss';
+  const goal = s?.main.goal ?? (/_acc$/.test(metric) ? 'max' : 'min');
+  const b = s?.baseline as { metric?: unknown; value?: unknown; label?: unknown } | null | undefined;
+  const baseline = b && b.metric === metric && typeof b.value === 'number' ? { value: b.value, label: String(b.label ?? 'baseline') } : null;
+  return { metric, goal, log: LOG_METRICS.test(metric), baseline };
 }
 
 /** Readable metric names for headings and axes. */
