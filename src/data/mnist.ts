@@ -2,11 +2,12 @@
 // files from a folder), the deterministic train / valid / test split, and turning images into
 // [B, T] sequences (average-pooled, scanline order, optionally a fixed permutation).
 // It does not batch, train or score; src/tasks/pixel-mnist.ts does that.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Rng } from '../util/rng.js';
 import { isUserError, UserError } from '../util/errors.js';
+import { writeCacheFile } from './cache-file.js';
 import { findIdxFile, readIdxPair } from './idx.js';
 
 export interface Digits {
@@ -155,14 +156,10 @@ export function idxBytes(dims: number[], data: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Writes via a temporary name so that a concurrent reader never sees half a file; a cache that
- *  cannot be written only costs speed, so failures are ignored. */
+/** A cache that cannot be written only costs speed, so failures are ignored. */
 function writeCache(path: string, bytes: Uint8Array): void {
   try {
-    mkdirSync(dirname(path), { recursive: true });
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, path);
+    writeCacheFile(path, bytes);
   } catch {
     // read-only or missing cache folder: load from the package next time too
   }
@@ -208,11 +205,11 @@ export function pixelOrder(opts: { imageSide: number; downsample: number | null;
 }
 
 /** The sequences of the given rows: [B, T] (= [B, T, 1]) values in [0, 1]. */
-export function fillSequences(d: Digits, rows: ArrayLike<number>, order: PixelOrder, out?: Float32Array): Float32Array {
+export function fillSequences(d: Digits, rows: ArrayLike<number>, order: PixelOrder): Float32Array {
   const { seqLen: T, pool, gather } = order;
   const P = d.side * d.side;
   if (d.side !== order.imageSide) throw new Error(`pixel order built for ${order.imageSide}px images, digits are ${d.side}px`);
-  const x = out ?? new Float32Array(rows.length * T);
+  const x = new Float32Array(rows.length * T);
   const scale = 1 / (255 * pool);
   for (let b = 0; b < rows.length; b++) {
     const img = rows[b]! * P;

@@ -1,10 +1,10 @@
 // The speech corpus on disk: one file per generation-settings hash, holding a JSON header and the
 // raw typed arrays of each split. Written to a temporary name and renamed, so parallel runs of a
 // sweep never read half a file. Knows the layout only, not how the data was made.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
-import type { SplitName } from './corpus.js';
+import { writeCacheFile } from './cache-file.js';
+import { SPLIT_NAMES, type SplitName } from './corpus.js';
 import type { Speaker } from './speaker.js';
 
 export interface SpeechSplit {
@@ -30,29 +30,25 @@ export interface SpeechData {
 }
 
 const MAGIC = 'IRNNSPC1';
-const ORDER: readonly SplitName[] = ['train', 'valid', 'test'];
 type Meta = { key: string; featureSize: number; splits: Record<SplitName, { n: number; frames: number; texts: string[]; speakers: Speaker[] }> };
 
 const pad4 = (n: number) => (4 - (n % 4)) % 4;
 
 export function writeSpeechCache(file: string, data: SpeechData): void {
   const meta: Meta = { key: data.key, featureSize: data.featureSize, splits: {} as Meta['splits'] };
-  for (const s of ORDER) {
+  for (const s of SPLIT_NAMES) {
     const sp = data.splits[s];
     meta.splits[s] = { n: sp.n, frames: sp.labels.length, texts: sp.texts, speakers: sp.speakers };
   }
   const head = Buffer.from(JSON.stringify(meta), 'utf8');
   const parts: Uint8Array[] = [Buffer.from(MAGIC, 'ascii'), u32(head.length), head, new Uint8Array(pad4(head.length))];
-  for (const s of ORDER) {
+  for (const s of SPLIT_NAMES) {
     const sp = data.splits[s];
     for (const a of [sp.features, sp.offsets, sp.speakerIds, sp.labels]) {
       parts.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), new Uint8Array(pad4(a.byteLength)));
     }
   }
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, Buffer.concat(parts));
-  renameSync(tmp, file);
+  writeCacheFile(file, Buffer.concat(parts));
 }
 
 /** The cached data, or null when there is no file. A file that does not parse is a UserError. */
@@ -78,7 +74,7 @@ export function readSpeechCache(file: string, key: string): SpeechData | null {
     return out;
   };
   const splits = {} as Record<SplitName, SpeechSplit>;
-  for (const s of ORDER) {
+  for (const s of SPLIT_NAMES) {
     const m = meta.splits[s];
     splits[s] = {
       n: m.n,

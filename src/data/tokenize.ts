@@ -2,9 +2,10 @@
 // every split into token ids, and an on-disk cache of both keyed by a hash of the settings.
 // Does not batch (see tasks/language-model.ts) and never looks at valid / test when counting.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
+import { writeCacheFile } from './cache-file.js';
 import { corpusFingerprint, loadCorpus, SPLIT_NAMES } from './corpus.js';
 import type { CorpusOptions, SplitName, WordSplit } from './corpus.js';
 
@@ -154,7 +155,6 @@ export function tokenizeCorpus(opts: TokenizeOptions): TokenizedCorpus {
   const ids = {} as Record<SplitName, Int32Array>;
   for (const s of SPLIT_NAMES) ids[s] = encode(vocab, corpus.splits[s]);
   if (base) {
-    mkdirSync(join(opts.cacheDir!, 'lm'), { recursive: true });
     const lengths = Object.fromEntries(SPLIT_NAMES.map((s) => [s, ids[s].length])) as Record<SplitName, number>;
     const all = new Int32Array(SPLIT_NAMES.reduce((n, s) => n + ids[s].length, 0));
     let at = 0;
@@ -162,12 +162,8 @@ export function tokenizeCorpus(opts: TokenizeOptions): TokenizedCorpus {
       all.set(ids[s], at);
       at += ids[s].length;
     }
-    // Write then rename, so that parallel runs of a sweep never read a half-written file.
-    const tmp = `.${process.pid}.tmp`;
-    writeFileSync(`${base}.bin${tmp}`, new Uint8Array(all.buffer));
-    renameSync(`${base}.bin${tmp}`, `${base}.bin`);
-    writeFileSync(`${base}.json${tmp}`, JSON.stringify({ vocab, lengths, description: corpus.description } satisfies CacheMeta));
-    renameSync(`${base}.json${tmp}`, `${base}.json`);
+    writeCacheFile(`${base}.bin`, new Uint8Array(all.buffer));
+    writeCacheFile(`${base}.json`, JSON.stringify({ vocab, lengths, description: corpus.description } satisfies CacheMeta));
   }
   return { vocab, ids, description: corpus.description, cached: false };
 }

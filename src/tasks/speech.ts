@@ -9,18 +9,18 @@
 // mean cross-entropy over real frames; FER = wrong real frames / real frames.
 import { need } from '../config/schema.js';
 import type { Tree } from '../config/tree.js';
+import { SPLIT_NAMES, type SplitName } from '../data/corpus.js';
 import { PHONE_CLASS_OF, PHONE_CLASSES, PHONES } from '../data/phonemes.js';
 import { prepareSpeech, type SpeechSettings, type SpeechSplit } from '../data/speech.js';
 import { errorRate, scoreClasses } from './eval.js';
 import type { Batch, Split, Task, TaskFactory } from './task.js';
 
 const NOISES = ['white', 'pink', 'mixed'] as const;
-const SPLITS = ['train', 'valid', 'test'] as const;
 
 /** Reads and checks the task.* keys the corpus depends on. */
 export function speechSettings(cfg: Record<string, unknown>): SpeechSettings {
   const tree = { task: cfg } as unknown as Tree;
-  for (const s of SPLITS) {
+  for (const s of SPLIT_NAMES) {
     need(tree, `task.${s}_utterances`, 'int>0');
     need(tree, `task.${s}_speakers`, 'int>0');
   }
@@ -31,7 +31,7 @@ export function speechSettings(cfg: Record<string, unknown>): SpeechSettings {
   need(tree, 'task.noise', NOISES);
   need(tree, 'task.deltas', 'boolean');
   need(tree, 'task.delta_deltas', 'boolean');
-  const per = (k: string) => Object.fromEntries(SPLITS.map((s) => [s, cfg[`${s}_${k}`] as number])) as Record<(typeof SPLITS)[number], number>;
+  const per = (k: string) => Object.fromEntries(SPLIT_NAMES.map((s) => [s, cfg[`${s}_${k}`] as number])) as Record<SplitName, number>;
   return {
     dataSeed: cfg['data_seed'] as number,
     utterances: per('utterances'),
