@@ -47,13 +47,6 @@ export function takeBuffer(n: number): Float32Array {
   return free.get(n)?.pop() ?? new Float32Array(n);
 }
 
-/** Copies `src` into a pooled array. */
-export function copyToBuffer(src: Float32Array): Float32Array {
-  const b = takeBuffer(src.length);
-  b.set(src);
-  return b;
-}
-
 export function giveBack(...bufs: (Float32Array | undefined)[]): void {
   for (const b of bufs) {
     if (!b) continue;

@@ -5,7 +5,6 @@
 // whole sequence, src/kernels/fused.ts).
 import * as tf from '@tensorflow/tfjs';
 import { fusedRecurrence } from '../kernels/fused.js';
-import { activeKernel } from '../kernels/index.js';
 
 export type CellKind = 'rnn_relu' | 'rnn_tanh' | 'lstm' | 'gru';
 export type Engine = 'auto' | 'fused' | 'unrolled';
@@ -49,11 +48,6 @@ export interface RecurrenceOutput {
 /** `auto` means fused: a fused kernel (native or TypeScript) is always available. */
 export function resolveEngine(e: Engine): 'fused' | 'unrolled' {
   return e === 'unrolled' ? 'unrolled' : 'fused';
-}
-
-/** Which implementation the fused engine runs in this process. */
-export function kernelInfo(): { impl: 'native' | 'typescript' } {
-  return { impl: activeKernel().impl };
 }
 
 interface StepState {
