@@ -6,6 +6,7 @@ import { UserError } from '../util/errors.js';
 import { getRun, type RunRecord } from '../store/runs.js';
 import { progressReporter } from '../cli/progress.js';
 import { fmtMetrics, fmtNum } from '../cli/format.js';
+import type { Task } from '../tasks/task.js';
 import { BaseCommand } from './base.js';
 import { SWEEP_FLAGS } from './sweep.js';
 
@@ -69,7 +70,7 @@ export default class Run extends BaseCommand {
       const record = (await getRun(db, result.runId))!;
       const where = result.status === 'diverged' ? ` (diverged at step ${result.divergedStep})` : '';
       this.log(`run ${result.runId} ${result.status} at step ${result.step}${where}: ${fmtMetrics(result.metrics)}`);
-      const b = result.baseline;
+      const b = record.taskInfo?.['baseline'] as Task['baseline'] | null | undefined; // stored by train()
       if (b && result.metrics[b.metric] !== undefined) {
         this.log(`${b.metric} ${fmtNum(result.metrics[b.metric])} vs baseline ${fmtNum(b.value)}: ${b.label}`);
       }

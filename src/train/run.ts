@@ -22,8 +22,6 @@ export interface TrainResult {
   metrics: Record<string, number>;
   divergedStep: number | null;
   error: string | null;
-  /** The task's reference value, for printing next to the result. */
-  baseline?: Task['baseline'];
 }
 
 const HEARTBEAT_MS = 5000;
@@ -65,17 +63,15 @@ export async function train(opts: {
 
   let step = 0;
   let last: Record<string, number> = {};
-  let baseline: Task['baseline'];
   const done = async (status: TrainResult['status'], extra: { error?: string; divergedStep?: number; details?: unknown } = {}) => {
     await finishRun(db, runId, { status, step, divergedStep: extra.divergedStep, error: extra.error, details: extra.details });
-    return { runId, status, step, metrics: last, divergedStep: extra.divergedStep ?? null, error: extra.error ?? null, baseline };
+    return { runId, status, step, metrics: last, divergedStep: extra.divergedStep ?? null, error: extra.error ?? null };
   };
 
   let trainer: Awaited<ReturnType<typeof createTrainer>> | undefined;
   try {
     trainer = await createTrainer({ cfg, cacheDir: opts.cacheDir });
     const { task, model } = trainer;
-    baseline = task.baseline;
     // Stored with the task's facts: what ranks the run and what it is compared with, so that
     // listings and reports read them from the store alone.
     const taskInfo = { ...task.info, main_metric: task.mainMetric, baseline: task.baseline ?? null };
