@@ -6,7 +6,6 @@ import { ADDING_BASELINE_MSE } from '../data/adding.js';
 
 export const PAPER = {
   cite: 'Le, Jaitly & Hinton (2015), “A Simple Way to Initialize Recurrent Networks of Rectified Linear Units”, arXiv:1504.00941',
-  short: 'Le, Jaitly & Hinton 2015',
 };
 
 export interface PaperResult {

@@ -77,22 +77,20 @@ async function curvesFigure(g: TaskGroup, meta: TaskMeta, best: Map<string, Sett
   return [{ kind: 'figure', figure: { id, caption, svg: await renderSvg(spec, id) } }];
 }
 
-/** The two swept keys to lay out, learning rate x clipping when both vary. */
-function heatAxes(varying: string[], runs: RunRecord[]): [string, string | null] | null {
+/** The two swept keys to lay out (`varying` is not empty): learning rate x clipping when both
+ *  vary, else the keys with the most values. */
+function heatAxes(varying: string[], runs: RunRecord[]): [string, string | null] {
   const distinct = (k: string) => new Set(runs.map((r) => JSON.stringify(flatten(r.config)[k] ?? null))).size;
-  const keys = varying.filter((k) => distinct(k) > 1);
-  if (!keys.length) return null;
-  const pref = ['optimizer.lr', 'optimizer.clip'].filter((k) => keys.includes(k));
-  const rest = keys.filter((k) => !pref.includes(k)).sort((a, b) => distinct(b) - distinct(a) || (a < b ? -1 : 1));
+  const pref = ['optimizer.lr', 'optimizer.clip'].filter((k) => varying.includes(k));
+  const rest = varying.filter((k) => !pref.includes(k)).sort((a, b) => distinct(b) - distinct(a) || (a < b ? -1 : 1));
   const [x, y] = [...pref, ...rest];
   return [x!, y ?? null];
 }
 
 async function heatmapFigure(g: TaskGroup, meta: TaskMeta, stats: SettingStats[], models: string[]): Promise<Block[]> {
+  // Some model has two settings, so some key varies.
   if (!g.models.some((m) => m.settings.length > 1)) return [];
-  const axes = heatAxes(g.varying, g.runs);
-  if (!axes) return [];
-  const [xKey, yKey] = axes;
+  const [xKey, yKey] = heatAxes(g.varying, g.runs);
   const at = (s: SettingStats, k: string | null) => (k === null ? 'all' : fmtSettingValue(flatten(s.setting.runs[0]!.config)[k]));
   const raw = (s: SettingStats, k: string) => flatten(s.setting.runs[0]!.config)[k];
   const cells = new Map<string, { model: string; x: string; y: string; best: SettingStats | null; diverged: number; runs: number }>();
