@@ -43,12 +43,14 @@ test('the test set comes from its own seed, training batches from the run seed',
     const task = await addingTask(cfg, { seed, cacheDir: '/tmp' });
     // A predictor that records the targets it is shown (through the batch) and predicts 1.
     const ys: number[] = [];
-    task.evaluate('test', (b) => {
+    const m = task.evaluate('test', (b) => {
       ys.push(...(b.y as Float32Array));
       let s = 0;
       for (const y of b.y as Float32Array) s += (y - 1) ** 2;
       return { out: new Float32Array(b.batchSize).fill(1), lossSum: s, count: b.batchSize };
     });
+    // test_mse is the mean over all test sequences (three batches of 4, 4 and 2), not per batch.
+    t.true(Math.abs(m['test_mse']! - ys.reduce((a, y) => a + (y - 1) ** 2, 0) / ys.length) < 1e-12);
     seen.push(ys);
   }
   t.deepEqual(seen[0], seen[1]);

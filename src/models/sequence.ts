@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Task } from '../tasks/task.js';
 import { Rng } from '../util/rng.js';
-import { timeStep } from '../kernels/select.js';
+import { timeStep } from '../kernels/timestep.js';
 import { gatherRows } from './gather.js';
 import { matMul } from './matmul.js';
 import { INITIALIZERS, type InitName } from './initializers.js';

@@ -4,6 +4,7 @@ import { addingBatch, ADDING_BASELINE_MSE } from '../data/adding.js';
 import { need } from '../config/schema.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
+import { sumLoss } from './eval.js';
 import type { Batch, Task, TaskFactory } from './task.js';
 
 export const addingTask: TaskFactory = (cfg) => {
@@ -25,6 +26,10 @@ export const addingTask: TaskFactory = (cfg) => {
     y: test.y.subarray(start, end),
   });
 
+  function* testBatches(): Generator<Batch> {
+    for (let s = 0; s < testSize; s += evalBatch) yield slice(s, Math.min(testSize, s + evalBatch));
+  }
+
   const task: Task = {
     name: 'adding',
     mode: 'many-to-one',
@@ -40,14 +45,8 @@ export const addingTask: TaskFactory = (cfg) => {
     },
     evaluate(split, predict) {
       if (split !== 'test') return {} as Record<string, number>;
-      let sum = 0;
-      let count = 0;
-      for (let s = 0; s < testSize; s += evalBatch) {
-        const r = predict(slice(s, Math.min(testSize, s + evalBatch)));
-        sum += r.lossSum;
-        count += r.count;
-      }
-      return { test_mse: sum / count };
+      const { lossSum, count } = sumLoss({ batches: testBatches(), predict });
+      return { test_mse: lossSum / count };
     },
   };
   return task;
