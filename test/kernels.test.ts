@@ -4,7 +4,7 @@
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
 import { GATES, recurrence, resolveEngine, type CellKind, type RecurrenceInput } from '../src/models/recurrence.js';
-import { timeStep } from '../src/kernels/select.js';
+import { timeStep } from '../src/kernels/timestep.js';
 import { initBackend } from '../src/train/backend.js';
 import { Rng } from '../src/util/rng.js';
 
