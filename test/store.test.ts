@@ -57,7 +57,7 @@ test('a file that is not a SQLite database is refused and left untouched', async
   t.is(readFileSync(p, 'utf8'), 'my precious notes\n');
 });
 
-test('reopening a store keeps its data and does not re-run migrations', async (t) => {
+test('reopening a store keeps its data and its schema version', async (t) => {
   const p = join(tmp(), 'r.sqlite');
   const db = await Db.open(p);
   const id = await createRun(db, newRun());

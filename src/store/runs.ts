@@ -203,3 +203,10 @@ export async function findFinished(db: Db, configHash: string): Promise<number |
   const r = await db.get<{ id: number }>("SELECT id FROM runs WHERE config_hash = ? AND status = 'finished' ORDER BY id LIMIT 1", [configHash]);
   return r?.id;
 }
+
+/** The metric a run is ranked by: the task's own, stored with the run once the task was built
+ *  (a run that failed before that has none). */
+export function mainMetric(r: RunRecord): [string, number | null] | null {
+  const name = (r.taskInfo?.['main_metric'] as { name?: string } | undefined)?.name;
+  return name && name in r.metrics ? [name, r.metrics[name] ?? null] : null;
+}

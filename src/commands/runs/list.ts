@@ -1,15 +1,8 @@
 // `irnn runs list`: the runs in the store, one line each (or --json: full records).
 import { Flags } from '@oclif/core';
-import { listRuns, type RunRecord, type RunStatus } from '../../store/runs.js';
+import { listRuns, mainMetric, type RunRecord, type RunStatus } from '../../store/runs.js';
 import { fmtNum, table } from '../../cli/format.js';
 import { BaseCommand } from '../base.js';
-
-/** The metric a run is ranked by: the task's own, stored with the run once the task was built
- *  (a run that failed before that has none). */
-export function mainMetric(r: RunRecord): [string, number | null] | null {
-  const name = (r.taskInfo?.['main_metric'] as { name?: string } | undefined)?.name;
-  return name && name in r.metrics ? [name, r.metrics[name] ?? null] : null;
-}
 
 export default class RunsList extends BaseCommand {
   static override description = 'List the runs in the store';

@@ -3,12 +3,11 @@
 import { Args } from '@oclif/core';
 import { varyingParts } from '../../launch/plan.js';
 import type { Db } from '../../store/db.js';
-import { listRuns } from '../../store/runs.js';
+import { listRuns, mainMetric } from '../../store/runs.js';
 import { getSweep, type JobRecord, type SweepRecord } from '../../store/sweeps.js';
 import { fmtNum, table } from '../../cli/format.js';
 import { UserError } from '../../util/errors.js';
 import { BaseCommand } from '../base.js';
-import { mainMetric } from '../runs/list.js';
 
 export interface JobSummary extends JobRecord {
   /** The main metric of the job's run, e.g. ['test_mse', 0.01]. */
