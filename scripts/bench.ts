@@ -99,7 +99,7 @@ function kernelOnly(cell: CellKind, T: number): Timing {
   return timeIt(() => {
     k.forward(fwd);
     k.backward(bwd);
-  }, { warmup: 5, runs: RUNS });
+  }, { warmup: 20, runs: RUNS }); // as many warm-up calls as the trainer step gets
 }
 
 /** Median ms of `trainer.step()` for one model, length and engine (wasm backend). */
