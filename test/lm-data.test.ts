@@ -2,7 +2,7 @@
 // splits), tokenisation and its cache, contiguous truncated-BPTT windows, and the metrics fed by
 // a fake `predict` whose probabilities are known, so the expected values are computed by hand.
 import test from 'ava';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -99,6 +99,15 @@ test('dir corpus: lines trimmed, blank lines dropped; the tokenisation is cached
   const changed = tokenizeCorpus(opts);
   t.false(changed.cached, 'a changed train.txt is tokenised afresh');
   t.true(changed.vocab.tokens.includes('four'));
+  // A damaged cache (cut-off metadata, or ids that do not match it) is rebuilt, never used.
+  const cacheFiles = readdirSync(join(dir, 'cache', 'lm')).map((f) => join(dir, 'cache', 'lm', f));
+  for (const f of cacheFiles.filter((f) => f.endsWith('.json'))) writeFileSync(f, '{"vocab": {"tok');
+  const rebuilt = tokenizeCorpus(opts);
+  t.false(rebuilt.cached);
+  t.deepEqual([...rebuilt.ids.train], [...changed.ids.train]);
+  t.true(tokenizeCorpus(opts).cached);
+  for (const f of cacheFiles.filter((f) => f.endsWith('.bin'))) writeFileSync(f, Buffer.alloc(6));
+  t.false(tokenizeCorpus(opts).cached);
   rmSync(dir, { recursive: true });
 });
 

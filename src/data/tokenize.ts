@@ -128,6 +128,30 @@ interface CacheMeta {
   description: string;
 }
 
+/** The cached tokenisation, or null when it is missing or damaged (unreadable metadata, or ids
+ *  that do not add up to the recorded split lengths): the caller then rebuilds it. */
+function readCache(base: string): TokenizedCorpus | null {
+  if (!existsSync(`${base}.json`) || !existsSync(`${base}.bin`)) return null;
+  let meta: CacheMeta;
+  try {
+    meta = JSON.parse(readFileSync(`${base}.json`, 'utf8')) as CacheMeta;
+  } catch {
+    return null;
+  }
+  const buf = readFileSync(`${base}.bin`);
+  const all = new Int32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + (buf.byteLength & ~3)));
+  const ids = {} as Record<SplitName, Int32Array>;
+  let at = 0;
+  for (const s of SPLIT_NAMES) {
+    const n = meta.lengths?.[s];
+    if (!Number.isInteger(n)) return null;
+    ids[s] = all.subarray(at, at + n);
+    at += n;
+  }
+  if (at !== all.length || !Array.isArray(meta.vocab?.tokens)) return null;
+  return { vocab: meta.vocab, ids, description: meta.description, cached: true };
+}
+
 export function tokenizeCorpus(opts: TokenizeOptions): TokenizedCorpus {
   if (!LEVELS.includes(opts.level)) {
     throw new UserError(`task.level: unknown level '${opts.level}'; valid: ${LEVELS.join(', ')}`);
@@ -137,19 +161,8 @@ export function tokenizeCorpus(opts: TokenizeOptions): TokenizedCorpus {
     .digest('hex')
     .slice(0, 16);
   const base = opts.cacheDir ? join(opts.cacheDir, 'lm', `${opts.corpus.corpus}-${opts.level}-${key}`) : null;
-  if (base && existsSync(`${base}.json`) && existsSync(`${base}.bin`)) {
-    const meta = JSON.parse(readFileSync(`${base}.json`, 'utf8')) as CacheMeta;
-    const buf = readFileSync(`${base}.bin`);
-    const all = new Int32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-    const ids = {} as Record<SplitName, Int32Array>;
-    let at = 0;
-    for (const s of SPLIT_NAMES) {
-      ids[s] = all.subarray(at, at + meta.lengths[s]);
-      at += meta.lengths[s];
-    }
-    if (at === all.length) return { vocab: meta.vocab, ids, description: meta.description, cached: true };
-    // A truncated cache file: rebuild below.
-  }
+  const cached = base ? readCache(base) : null;
+  if (cached) return cached;
   const corpus = loadCorpus(opts.corpus);
   const vocab = buildVocab({ level: opts.level, words: corpus.words, lines: corpus.splits.train, size: opts.vocabSize });
   const ids = {} as Record<SplitName, Int32Array>;
