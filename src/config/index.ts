@@ -18,8 +18,9 @@ export interface ResolvedConfig {
   overrides: string[];
 }
 
-/** Keys that change how a run is shown, never what it computes: left out of the run's hash. */
-const COSMETIC = ['train.log_every'];
+/** Keys that change how a run is shown or described, never what it computes: left out of the
+ *  run's hash (`budget` is a preset's statement of its cost). */
+const COSMETIC = ['train.log_every', 'budget'];
 
 export function composeConfig(opts: { overrides: string[]; root?: string }): ResolvedConfig {
   const composed = compose(opts);
@@ -38,9 +39,10 @@ export function composeConfig(opts: { overrides: string[]; root?: string }): Res
 export function configHash(config: Config): string {
   const copy = structuredClone(config) as unknown as Tree;
   for (const key of COSMETIC) {
-    const [a, b] = key.split('.') as [string, string];
-    const section = copy[a] as Tree | undefined;
-    if (section) delete section[b];
+    const path = key.split('.');
+    const last = path.pop()!;
+    const section = path.reduce<Tree | undefined>((t, k) => t?.[k] as Tree | undefined, copy);
+    if (section) delete section[last];
   }
   return createHash('sha256').update(canonicalJson(copy)).digest('hex').slice(0, 16);
 }

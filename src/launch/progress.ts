@@ -85,8 +85,9 @@ export function sweepProgress(opts: {
   };
 }
 
-/** Test-split metrics when there are any (what a reader compares), else everything. */
+/** Validation and test metrics of the last evaluation when there are any (what ranks and what is
+ *  reported; `irnn sweeps show` gives the best validation evaluation), else everything. */
 function pickTest(m: Record<string, number>): Record<string, number> {
-  const test = Object.entries(m).filter(([k]) => k.startsWith('test_'));
+  const test = Object.entries(m).filter(([k]) => k.startsWith('valid_') || k.startsWith('test_'));
   return test.length ? Object.fromEntries(test) : m;
 }

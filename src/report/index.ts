@@ -26,7 +26,8 @@ export function resolveOutput(o: { format?: string; out?: string }): { format: R
 
 function overview(runs: RunRecord[], results: Array<{ task: string; r: TaskResult }>, models: string[]): Section {
   const rows = results.map(({ task, r }): Cell[] => {
-    const means = [...r.best.values()].map((s) => s.summary!.mean);
+    // The star goes to the best validation mean; the cell shows the test metric at that selection.
+    const means = [...r.best.values()].map((s) => s.select!.mean);
     const winner = means.reduce<number | null>((w, v) => (w === null || beats(v, w, r.meta.goal) ? v : w), null);
     return [
       task,
@@ -34,7 +35,7 @@ function overview(runs: RunRecord[], results: Array<{ task: string; r: TaskResul
       ...models.map((m): Cell => {
         const s = r.best.get(m);
         if (!s) return { text: '–', cls: 'muted' };
-        const wins = s.summary!.mean === winner && r.best.size > 1;
+        const wins = s.select!.mean === winner && r.best.size > 1;
         return { text: `${wins ? '★ ' : ''}${fmtSummary(r.meta.metric, s.summary)}`, cls: wins ? 'num best' : 'num' };
       }),
     ];
@@ -45,7 +46,13 @@ function overview(runs: RunRecord[], results: Array<{ task: string; r: TaskResul
     id: 'overview',
     title: 'At a glance',
     blocks: [
-      { kind: 'p', text: `Runs by outcome: ${statuses.map(([s, n]) => `${n} ${s}`).join(', ')}. Each cell: the model's best setting on the task, final metric mean ± std over seeds (n); ★ marks the best model.` },
+      {
+        kind: 'p',
+        text:
+          `Runs by outcome: ${statuses.map(([s, n]) => `${n} ${s}`).join(', ')}. Each cell: the model's best setting on the task, ` +
+          'selected by the validation metric (each run at its best validation evaluation, mean over seeds); the number shown is the ' +
+          'test metric at that selection, mean ± std over seeds (n). ★ marks the model with the best validation mean.',
+      },
       { kind: 'table', table: { header: ['task', 'metric', ...models.map(modelCell)], rows } },
       { kind: 'p', cls: 'note', text: `Paper numbers quoted per task come from ${PAPER.cite}. Data and scale differ from the paper's; each task section says how.` },
     ],

@@ -64,8 +64,9 @@ export function flatten(tree: Record<string, unknown>, prefix = ''): Record<stri
 }
 
 /** Keys that never make two runs different settings: the seed (merged into mean ± std) and
- *  display-only keys. */
-const NOT_SETTINGS = new Set(['seed', 'train.log_every']);
+ *  display-only keys (a preset's budget statement). */
+const NOT_SETTINGS = new Set(['seed', 'train.log_every', 'budget']);
+const isSetting = (k: string) => !NOT_SETTINGS.has(k) && !NOT_SETTINGS.has(k.split('.')[0]!);
 
 export interface SettingGroup {
   /** e.g. "lr=0.001 clip=1"; "default" when nothing varies. */
@@ -97,7 +98,7 @@ export function compareModels(a: string, b: string): number {
  *  such as adam's beta1 next to sgd runs) counts only if it takes two values where it is set. */
 export function varyingKeys(runs: RunRecord[]): string[] {
   const flat = runs.map((r) => flatten(r.config));
-  const keys = [...new Set(flat.flatMap((f) => Object.keys(f)))].filter((k) => !NOT_SETTINGS.has(k));
+  const keys = [...new Set(flat.flatMap((f) => Object.keys(f)))].filter(isSetting);
   return keys.filter((k) => new Set(flat.filter((f) => k in f).map((f) => canonicalJson(f[k]))).size > 1).sort();
 }
 

@@ -57,6 +57,8 @@ td.diverged, tr.diverged td.diverged { color: #b00020; font-weight: 700; }
 tr.diverged td { background: #fff4f4; }
 td.muted { color: #999; }
 td.paper { color: #555; font-style: italic; }
+tr.unverified td { color: #8a6d00; background: #fffbea; }
+td.unverified { font-weight: 700; }
 code, td.code { font: 12px/1.4 Menlo, Consolas, monospace; }
 td.code { white-space: pre-wrap; word-break: break-all; max-width: 620px; }
 td.model { white-space: nowrap; }

@@ -27,7 +27,10 @@ export function median(values: number[]): number | null {
 export interface SettingStats {
   model: string;
   setting: SettingGroup;
-  /** Over the runs that finished with a finite main metric. Diverged runs are counted, not averaged. */
+  /** Over the finished runs with a result: the validation metric at each run's best validation
+   *  evaluation (what ranks settings), and the test metric at that same evaluation (what is
+   *  reported). Diverged runs are counted, not averaged. */
+  select: Summary | null;
   summary: Summary | null;
   finished: number;
   diverged: RunRecord[];
@@ -38,11 +41,12 @@ export interface SettingStats {
 
 export function settingStats(model: string, setting: SettingGroup, meta: TaskMeta): SettingStats {
   const finished = setting.runs.filter((r) => r.status === 'finished');
-  const finals = finished.map((r) => r.metrics[meta.metric]).filter((v): v is number => typeof v === 'number');
+  const judged = finished.flatMap((r) => (r.result && r.result.select.name === meta.select ? [r.result] : []));
   return {
     model,
     setting,
-    summary: summarize(finals),
+    select: summarize(judged.map((x) => x.select.value)),
+    summary: summarize(judged.flatMap((x) => (x.main.value === null ? [] : [x.main.value]))),
     finished: finished.length,
     diverged: setting.runs.filter((r) => r.status === 'diverged'),
     failed: setting.runs.filter((r) => r.status === 'failed').length,
@@ -59,16 +63,17 @@ export function beats(a: number, b: number, goal: TaskMeta['goal']): boolean {
   return goal === 'min' ? a < b : a > b;
 }
 
-/** The best setting of each model: best mean; ties go to more seeds, then to the earlier setting. */
+/** The best setting of each model by its validation mean; ties go to more seeds, then to the
+ *  earlier setting. The test metric plays no part. */
 export function bestPerModel(stats: SettingStats[], goal: TaskMeta['goal']): Map<string, SettingStats> {
   const best = new Map<string, SettingStats>();
   for (const s of stats) {
-    if (!s.summary) continue;
+    if (!s.select || !s.summary) continue;
     const cur = best.get(s.model);
     const better =
       !cur ||
-      beats(s.summary.mean, cur.summary!.mean, goal) ||
-      (s.summary.mean === cur.summary!.mean && s.summary.n > cur.summary!.n);
+      beats(s.select.mean, cur.select!.mean, goal) ||
+      (s.select.mean === cur.select!.mean && s.select.n > cur.select!.n);
     if (better) best.set(s.model, s);
   }
   return best;

@@ -3,7 +3,7 @@
 // Assembles statistics and figures into document blocks; the page layout lives in render.ts.
 import type { RunRecord } from '../store/runs.js';
 import { fmtMeanStd, fmtMetric, metricLabel, taskMeta, type TaskMeta } from './metrics.js';
-import { paperTask, PAPER } from './paper.js';
+import { CHECKED_TEXT, paperTask, PAPER, type Checked } from './paper.js';
 import { heatmapSpec, learningCurveSpec, modelColour, renderSvg, speedSpec, type HeatCell } from './plots.js';
 import { compareModels, compareValues, flatten, fmtSettingValue, type History, type TaskGroup } from './queries.js';
 import { beats, bestPerModel, curve, lastValue, modelStats, speedRows, type SettingStats, type Summary } from './stats.js';
@@ -30,13 +30,12 @@ function summaryTable(stats: SettingStats[], best: Map<string, SettingStats>, me
   const choices = (model: string) => stats.filter((s) => s.model === model && s.summary).length;
   for (const s of stats) {
     const isBest = best.get(s.model) === s && choices(s.model) > 1;
-    const mean: Cell = s.summary
-      ? { text: fmtSummary(meta.metric, s.summary), cls: isBest ? 'num best' : 'num' }
-      : { text: s.diverged.length ? 'all diverged' : 'no finished run', cls: s.diverged.length ? 'diverged' : 'muted' };
+    const none: Cell = { text: s.diverged.length ? 'all diverged' : 'no finished run', cls: s.diverged.length ? 'diverged' : 'muted' };
     rows.push([
       modelCell(s.model),
       { text: `${s.setting.label}${isBest ? '  ★ best' : ''}`, cls: isBest ? 'best' : undefined },
-      mean,
+      ...(meta.selectIsTest ? [] : [s.select ? ({ text: fmtSummary(meta.select, s.select), cls: isBest ? 'num best' : 'num' } as Cell) : none]),
+      s.summary ? { text: fmtSummary(meta.metric, s.summary), cls: 'num' } : none,
       String(s.finished),
       { text: divergedText(s), cls: s.diverged.length ? 'num diverged' : 'num' },
       String(s.failed),
@@ -44,7 +43,16 @@ function summaryTable(stats: SettingStats[], best: Map<string, SettingStats>, me
     ]);
     rowCls.push(s.diverged.length ? 'diverged' : undefined);
   }
-  const header = ['model', 'setting', `final ${metricLabel(meta.metric)}: mean ± std (n)`, 'finished', 'diverged', 'failed', 'running / interrupted'];
+  const header = [
+    'model',
+    'setting',
+    ...(meta.selectIsTest ? [] : [`${metricLabel(meta.select)} (ranks): mean ± std (n)`]),
+    `${metricLabel(meta.metric)}${meta.selectIsTest ? ' (ranks)' : ' at the selection'}: mean ± std (n)`,
+    'finished',
+    'diverged',
+    'failed',
+    'running / interrupted',
+  ];
   // The last column only when some run is still running or was interrupted.
   const keep = stats.some((s) => s.incomplete > 0) ? header.length : header.length - 1;
   return { kind: 'table', table: { header: header.slice(0, keep), rows: rows.map((r) => r.slice(0, keep)), rowCls } };
@@ -54,9 +62,17 @@ function bestTable(best: Map<string, SettingStats>, meta: TaskMeta): Block {
   const rows = [...best.values()].map((s): Cell[] => {
     const run = s.setting.runs.find((r) => r.status === 'finished') ?? s.setting.runs[0]!;
     const seeds = [...new Set(s.setting.runs.map((r) => r.seed))].sort((a, b) => a - b).join(', ');
-    return [modelCell(s.model), s.setting.label, fmtSummary(meta.metric, s.summary), seeds, { text: commandLine(run), code: true }];
+    return [
+      modelCell(s.model),
+      s.setting.label,
+      ...(meta.selectIsTest ? [] : [fmtSummary(meta.select, s.select)]),
+      fmtSummary(meta.metric, s.summary),
+      seeds,
+      { text: commandLine(run), code: true },
+    ];
   });
-  return { kind: 'table', table: { header: ['model', 'best setting', metricLabel(meta.metric), 'seeds', 'reproduce (one seed)'], rows } };
+  const header = ['model', 'best setting', ...(meta.selectIsTest ? [] : [metricLabel(meta.select)]), metricLabel(meta.metric), 'seeds', 'reproduce (one seed)'];
+  return { kind: 'table', table: { header, rows } };
 }
 
 async function curvesFigure(g: TaskGroup, meta: TaskMeta, best: Map<string, SettingStats>, histories: Map<number, History>, models: string[]): Promise<Block[]> {
@@ -99,30 +115,30 @@ async function heatmapFigure(g: TaskGroup, meta: TaskMeta, stats: SettingStats[]
     const c = cells.get(key) ?? { model: s.model, x: at(s, xKey), y: at(s, yKey), best: null, diverged: 0, runs: 0 };
     c.diverged += s.diverged.length;
     c.runs += s.setting.runs.length;
-    if (s.summary && (!c.best || beats(s.summary.mean, c.best.summary!.mean, meta.goal))) c.best = s;
+    if (s.select && (!c.best || beats(s.select.mean, c.best.select!.mean, meta.goal))) c.best = s;
     cells.set(key, c);
   }
   const sortedVals = (k: string | null) =>
     k === null ? ['all'] : [...new Map(stats.map((s) => [at(s, k), raw(s, k)])).entries()].sort((a, b) => compareValues([a[1]], [b[1]])).map(([t]) => t);
-  const values = [...cells.values()].flatMap((c) => (c.best ? [c.best.summary!.mean] : []));
+  const values = [...cells.values()].flatMap((c) => (c.best ? [c.best.select!.mean] : []));
   const tf = (v: number) => (meta.log && values.every((u) => u > 0) ? Math.log(v) : v);
   const [lo, hi] = [Math.min(...values.map(tf)), Math.max(...values.map(tf))];
   const heat: HeatCell[] = [...cells.values()].map((c) => {
-    const v = c.best?.summary?.mean ?? null;
+    const v = c.best?.select?.mean ?? null;
     const p = v === null || hi === lo ? 0.5 : (tf(v) - lo) / (hi - lo);
     return {
       model: c.model, x: c.x, y: c.y, value: v,
-      text: v === null ? (c.diverged ? 'diverged' : 'failed') : fmtMetric(meta.metric, v),
+      text: v === null ? (c.diverged ? 'diverged' : 'failed') : fmtMetric(meta.select, v),
       mark: c.diverged ? `✕ ${c.diverged}/${c.runs} diverged` : '',
       dark: v !== null && (meta.goal === 'min' ? 1 - p : p) < 0.5,
     };
   });
   const cellModels = models.filter((m) => heat.some((c) => c.model === m));
   const id = `${slug(g.task)}-sweep`;
-  const spec = heatmapSpec({ title: `${g.task}: final ${metricLabel(meta.metric)} over ${xKey}${yKey ? ` × ${yKey}` : ''}`, metricTitle: metricLabel(meta.metric), xKey, yKey: yKey ?? '', xValues: sortedVals(xKey), yValues: sortedVals(yKey), models: cellModels, cells: heat, log: meta.log, goal: meta.goal });
+  const spec = heatmapSpec({ title: `${g.task}: ${metricLabel(meta.select)} over ${xKey}${yKey ? ` × ${yKey}` : ''}`, metricTitle: metricLabel(meta.select), xKey, yKey: yKey ?? '', xValues: sortedVals(xKey), yValues: sortedVals(yKey), models: cellModels, cells: heat, log: meta.log, goal: meta.goal });
   const others = g.varying.filter((k) => k !== xKey && k !== yKey);
   const caption =
-    `Mean over seeds of the finished runs in each cell, brighter = better; grey cells have no finished run; red text counts diverged runs.` +
+    `${metricLabel(meta.select)} at each run's best evaluation, mean over seeds of the finished runs in each cell (what selects the setting), brighter = better; grey cells have no finished run; red text counts diverged runs.` +
     (others.length ? ` Where ${others.join(', ')} also vary, a cell shows its best value over them.` : '');
   return [{ kind: 'h3', text: 'Sweep' }, { kind: 'figure', figure: { id, caption, svg: await renderSvg(spec, id) } }];
 }
@@ -148,22 +164,31 @@ function paperBlocks(g: TaskGroup, best: Map<string, SettingStats>, meta: TaskMe
   const paper = paperTask(g.runs);
   if (!paper) return [];
   const rows: Cell[][] = [];
+  const rowCls: Array<string | undefined> = [];
   // Rows not about one model (a baseline) first, then model by model: the paper's rows, then ours.
   const models = [...new Set([...paper.results.map((r) => r.model), ...best.keys()])].sort((a, b) => (a === '' ? -1 : b === '' ? 1 : compareModels(a, b)));
   for (const m of models) {
     for (const r of paper.results.filter((p) => p.model === m)) {
-      rows.push([m ? modelCell(m) : '–', { text: `paper (${r.where})`, cls: 'paper' }, r.label, metricLabel(r.metric), fmtMetric(r.metric, r.value)]);
+      const source = r.checked === 'computed' ? r.source : `paper (${r.source})`;
+      const checked = r.checked === 'computed' ? 'computed' : r.checked;
+      rows.push([m ? modelCell(m) : '–', { text: source, cls: 'paper' }, r.label, metricLabel(r.metric), fmtMetric(r.metric, r.value), { text: checked, cls: r.checked === 'unverified' ? 'unverified' : undefined }]);
+      rowCls.push(r.checked === 'unverified' ? 'unverified' : undefined);
     }
     const ours = best.get(m);
-    if (ours) rows.push([modelCell(m), 'ours (best setting)', ours.setting.label, metricLabel(meta.metric), fmtSummary(meta.metric, ours.summary)]);
+    if (ours) {
+      rows.push([modelCell(m), 'ours (selected on validation)', ours.setting.label, metricLabel(meta.metric), fmtSummary(meta.metric, ours.summary), 'measured']);
+      rowCls.push(undefined);
+    }
   }
+  const used = [...new Set(paper.results.map((r) => r.checked))].filter((c): c is Checked => c !== 'computed');
   return [
     { kind: 'h3', text: 'Paper vs ours' },
     { kind: 'p', text: `Paper: ${paper.setup} Source: ${PAPER.cite}.` },
     { kind: 'p', text: paper.differences(g.runs) },
     rows.length
-      ? { kind: 'table', table: { header: ['model', 'source', 'network / setting', 'metric', 'value'], rows } }
+      ? { kind: 'table', table: { header: ['model', 'source', 'network / setting', 'metric', 'value', 'checked'], rows, rowCls } }
       : { kind: 'p', cls: 'note', text: 'The paper gives no number here that measures the same thing as our metric.' },
+    ...(used.length ? [{ kind: 'p', cls: 'note', text: `Checked: ${used.map((c) => CHECKED_TEXT[c]).join('; ')}.` } as Block] : []),
   ];
 }
 
@@ -180,8 +205,13 @@ export async function taskSection(g: TaskGroup, histories: Map<number, History>)
   const stats = modelStats(g.models, meta);
   const best = bestPerModel(stats, meta.goal);
   const T = [...new Set(g.runs.map((r) => r.taskInfo?.['seq_len']).filter((v) => v !== undefined))].join(', ');
+  const better = meta.goal === 'min' ? 'lower' : 'higher';
+  const ranking = meta.selectIsTest
+    ? `Ranked by ${meta.metric} (${better} is better), the only metric these runs logged: no validation split, so the selection is on the test set.`
+    : `Selected on the validation split, reported on the test split: each run's result is its evaluation with the best ${meta.select} ` +
+      `(${better} is better); settings and the best model are ranked by the mean of ${meta.select} over seeds, and ${meta.metric} is shown at that selection.`;
   const lead =
-    `${g.runs.length} runs. Ranked by final ${meta.metric} (${meta.goal === 'min' ? 'lower' : 'higher'} is better)` +
+    `${g.runs.length} runs. ${ranking}` +
     `${T ? `; sequence length ${T}` : ''}${meta.baseline ? `; baseline ${fmtMetric(meta.metric, meta.baseline.value)} (${meta.baseline.label})` : ''}.` +
     ' Diverged runs are counted and marked, never averaged in.';
   const blocks: Block[] = [

@@ -44,6 +44,17 @@ export interface RunRecord {
   error: string | null;
   /** The last logged value of each metric. */
   metrics: Record<string, number | null>;
+  /** The run's result: its evaluation with the best validation metric (null: none logged). */
+  result: RunResult | null;
+}
+
+/** A run judged as a reader should: the evaluation step with the best value of the validation
+ *  metric (`select`; ties go to the earliest step), and the test metric (`main`) at that step. */
+export interface RunResult {
+  step: number;
+  select: { name: string; value: number };
+  main: { name: string; value: number | null };
+  goal: 'min' | 'max';
 }
 
 interface RunRow {
@@ -127,7 +138,7 @@ export async function finishRun(
   );
 }
 
-function toRecord(r: RunRow, metrics: Record<string, number | null>): RunRecord {
+function toRecord(r: RunRow, metrics: Record<string, number | null>, result: RunResult | null): RunRecord {
   return {
     id: r.id,
     status: r.status,
@@ -153,6 +164,7 @@ function toRecord(r: RunRow, metrics: Record<string, number | null>): RunRecord 
     heartbeatAt: r.heartbeat_at,
     error: r.error,
     metrics,
+    result,
   };
 }
 
@@ -177,6 +189,63 @@ export interface RunFilter {
   ids?: number[];
 }
 
+/** What ranks a run (`select`, a validation metric) and what is reported (`main`, its test twin),
+ *  as stored with its task info. Runs stored before tasks named their validation metric select on
+ *  the valid_ twin of their test metric when they logged it, else on the test metric itself; runs
+ *  that stored no main metric at all (older stores) are judged by a test metric they logged
+ *  (`logged`: the names of their metrics). */
+export function judgedBy(taskInfo: Record<string, unknown> | null, logged: string[]): Judged | null {
+  const m = taskInfo?.['main_metric'] as { name?: unknown; goal?: unknown; select?: unknown } | undefined;
+  const stored = m && typeof m.name === 'string' && (m.goal === 'min' || m.goal === 'max');
+  const main = stored ? (m.name as string) : [...logged].sort().find((n) => n.startsWith('test_'));
+  if (!main) return null;
+  const goal = stored ? (m.goal as 'min' | 'max') : /_acc$/.test(main) ? 'max' : 'min';
+  const twin = main.replace(/^test_/, 'valid_');
+  const select = stored && typeof m.select === 'string' ? m.select : logged.includes(twin) ? twin : main;
+  return { main, select, goal };
+}
+export interface Judged {
+  main: string;
+  select: string;
+  goal: 'min' | 'max';
+}
+
+/** The result of each run from its metric history (see RunResult). */
+async function runResults(db: Db, rows: RunRow[], finals: Map<number, Record<string, number | null>>): Promise<Map<number, RunResult | null>> {
+  const out = new Map<number, RunResult | null>();
+  const info = (r: RunRow) => (r.task_info_json ? JSON.parse(r.task_info_json) : null);
+  const judged = new Map(rows.map((r) => [r.id, judgedBy(info(r), Object.keys(finals.get(r.id) ?? {}))]));
+  const names = [...new Set([...judged.values()].flatMap((j) => (j ? [j.main, j.select] : [])))];
+  const ids = rows.map((r) => r.id).filter((id) => judged.get(id));
+  const hist = new Map<number, Array<{ step: number; name: string; value: number | null }>>();
+  if (ids.length && names.length) {
+    const found = await db.all<{ run_id: number; step: number; name: string; value: number | null }>(
+      `SELECT run_id, step, name, value FROM metrics WHERE run_id IN (${ids.map(() => '?').join(',')})
+         AND name IN (${names.map(() => '?').join(',')}) ORDER BY run_id, step`,
+      [...ids, ...names],
+    );
+    for (const h of found) hist.set(h.run_id, [...(hist.get(h.run_id) ?? []), h]);
+  }
+  for (const r of rows) out.set(r.id, selectEvaluation(hist.get(r.id) ?? [], judged.get(r.id) ?? null));
+  return out;
+}
+
+/** The evaluation with the best finite `select` value in a metric history (ties: earliest step). */
+export function selectEvaluation(
+  history: ReadonlyArray<{ step: number; name: string; value: number | null }>,
+  j: Judged | null,
+): RunResult | null {
+  if (!j) return null;
+  let best: { step: number; value: number } | null = null;
+  for (const h of history) {
+    if (h.name !== j.select || h.value === null || !Number.isFinite(h.value)) continue;
+    if (!best || (j.goal === 'min' ? h.value < best.value : h.value > best.value)) best = { step: h.step, value: h.value };
+  }
+  if (!best) return null;
+  const main = history.find((h) => h.name === j.main && h.step === best!.step);
+  return { step: best.step, select: { name: j.select, value: best.value }, main: { name: j.main, value: main?.value ?? null }, goal: j.goal };
+}
+
 export async function listRuns(db: Db, f: RunFilter = {}): Promise<RunRecord[]> {
   const where: string[] = [];
   const params: (string | number)[] = [];
@@ -186,7 +255,8 @@ export async function listRuns(db: Db, f: RunFilter = {}): Promise<RunRecord[]> 
   if (f.ids) (where.push(`id IN (${f.ids.map(() => '?').join(',') || 'NULL'})`), params.push(...f.ids));
   const rows = await db.all<RunRow>(`SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`, params);
   const metrics = await finalMetrics(db, rows.map((r) => r.id));
-  return rows.map((r) => toRecord(r, metrics.get(r.id) ?? {}));
+  const results = await runResults(db, rows, metrics);
+  return rows.map((r) => toRecord(r, metrics.get(r.id) ?? {}, results.get(r.id) ?? null));
 }
 
 export async function getRun(db: Db, id: number): Promise<RunRecord | undefined> {
@@ -202,11 +272,4 @@ export async function metricHistory(db: Db, runId: number): Promise<Array<{ step
 export async function findFinished(db: Db, configHash: string): Promise<number | undefined> {
   const r = await db.get<{ id: number }>("SELECT id FROM runs WHERE config_hash = ? AND status = 'finished' ORDER BY id LIMIT 1", [configHash]);
   return r?.id;
-}
-
-/** The metric a run is ranked by: the task's own, stored with the run once the task was built
- *  (a run that failed before that has none). */
-export function mainMetric(r: RunRecord): [string, number | null] | null {
-  const name = (r.taskInfo?.['main_metric'] as { name?: string } | undefined)?.name;
-  return name && name in r.metrics ? [name, r.metrics[name] ?? null] : null;
 }

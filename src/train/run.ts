@@ -94,9 +94,10 @@ export async function train(opts: {
       events.onEval?.({ step, metrics });
       return metrics;
     };
+    // The target is checked on the validation metric, never on the test set.
     const reached = (m: Record<string, number>) => {
       const target = cfg.train.target;
-      const v = m[task.mainMetric.name];
+      const v = m[task.mainMetric.select];
       if (target === null || v === undefined) return false;
       return task.mainMetric.goal === 'min' ? v <= target : v >= target;
     };

@@ -3,15 +3,15 @@
 import { Args } from '@oclif/core';
 import { varyingParts } from '../../launch/plan.js';
 import type { Db } from '../../store/db.js';
-import { listRuns, mainMetric } from '../../store/runs.js';
+import { listRuns, type RunResult } from '../../store/runs.js';
 import { getSweep, type JobRecord, type SweepRecord } from '../../store/sweeps.js';
-import { fmtNum, table } from '../../cli/format.js';
+import { fmtResult, table } from '../../cli/format.js';
 import { UserError } from '../../util/errors.js';
 import { BaseCommand } from '../base.js';
 
 export interface JobSummary extends JobRecord {
-  /** The main metric of the job's run, e.g. ['test_mse', 0.01]. */
-  metric: [string, number | null] | null;
+  /** The job's run's result: its best validation evaluation and the test metric there. */
+  result: RunResult | null;
   seconds: number | null;
 }
 
@@ -22,14 +22,14 @@ export async function jobSummary(db: Db, sweep: SweepRecord): Promise<{ jobs: Jo
   const runs = new Map((await listRuns(db, { ids })).map((r) => [r.id, r]));
   const jobs = sweep.jobs.map((j) => {
     const run = j.runId === null ? undefined : runs.get(j.runId);
-    return { ...j, metric: run ? mainMetric(run) : null, seconds: j.skipped ? null : seconds(j.startedAt, j.endedAt) };
+    return { ...j, result: run?.result ?? null, seconds: j.skipped ? null : seconds(j.startedAt, j.endedAt) };
   });
   const labels = varyingParts(jobs.map((j) => j.overrides));
   const rows = jobs.map((j, i) => [
     String(j.idx),
     j.skipped ? 'skipped' : j.status,
     j.runId === null ? '-' : String(j.runId),
-    j.metric ? `${j.metric[0]}=${fmtNum(j.metric[1])}` : '-',
+    fmtResult(j),
     j.seconds === null ? '-' : `${j.seconds.toFixed(1)}s`,
     labels[i]!.join(' ') || '-',
     j.status === 'failed' || j.status === 'diverged' ? (j.error ?? '') : '',
