@@ -24,7 +24,7 @@ export interface Config {
     forget_bias?: number;
     [k: string]: Value | undefined;
   };
-  optimizer: { name: string; lr: number; clip: number | null; [k: string]: Value };
+  optimizer: { name: string; lr: number; clip: number | null; lr_half_life?: number | null; [k: string]: Value | undefined };
   [k: string]: unknown;
 }
 
@@ -103,5 +103,6 @@ export function validate(tree: Tree, known: { tasks: string[]; optimizers: strin
   need(tree, 'optimizer.name', known.optimizers);
   need(tree, 'optimizer.lr', 'number>=0');
   need(tree, 'optimizer.clip', 'number>0', { nullable: true });
+  need(tree, 'optimizer.lr_half_life', 'number>0', { nullable: true, optional: true });
   return tree as unknown as Config;
 }

@@ -14,6 +14,22 @@ export const OPTIMIZERS = {
   adam: (c: OptCfg) => tf.train.adam(c.lr, num(c, 'beta1', 0.9), num(c, 'beta2', 0.999), num(c, 'epsilon', 1e-8)),
 } satisfies Record<string, (cfg: OptCfg) => tf.Optimizer>;
 
+/** The learning rate at step t (0-based) under the config's schedule: constant, or halving every
+ *  `lr_half_life` steps. */
+export function learningRate(cfg: OptCfg, t: number): number {
+  const h = cfg.lr_half_life;
+  return typeof h === 'number' ? cfg.lr * 2 ** (-t / h) : cfg.lr;
+}
+
+/** Sets a tfjs optimizer's rate: SGD and momentum cache it as a tensor (setLearningRate); Adam and
+ *  RMSProp read the field at every update. */
+export function setLearningRate(opt: tf.Optimizer, lr: number): void {
+  const o = opt as tf.Optimizer & { learningRate?: number; setLearningRate?: (lr: number) => void };
+  if (o.learningRate === lr) return;
+  if (typeof o.setLearningRate === 'function') o.setLearningRate(lr);
+  else o.learningRate = lr;
+}
+
 /** Scales gradients to a global L2 norm of at most `clip` (null: no clipping). Returns the
  *  gradients to apply (new tensors only when scaled; the caller disposes them with the originals)
  *  and the norm before clipping. Reading the norm costs one small sync but saves a multiply per

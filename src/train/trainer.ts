@@ -10,7 +10,7 @@ import type { Batch, Predict, Task } from '../tasks/task.js';
 import { Rng } from '../util/rng.js';
 import { initBackend, type BackendName } from './backend.js';
 import { lossSum, meanLoss, toTensors } from './loss.js';
-import { clipByGlobalNorm, OPTIMIZERS } from './optimizers.js';
+import { clipByGlobalNorm, learningRate, OPTIMIZERS, setLearningRate } from './optimizers.js';
 
 export interface Trainer {
   task: Task;
@@ -42,7 +42,9 @@ export async function createTrainer(opts: { cfg: Config; cacheDir?: string }): P
   let trainState: CarryState | null = null;
   let evalState: CarryState | null = null;
 
+  let stepsDone = 0;
   const step = (): number => {
+    setLearningRate(optimizer, learningRate(cfg.optimizer, stepsDone++));
     const batch = task.trainBatch(cfg.train.batch_size, rng);
     let next: CarryState | null = null;
     const loss = tf.tidy(() => {
