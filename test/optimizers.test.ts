@@ -42,7 +42,7 @@ test('lr_half_life halves the rate every that many steps, and the update follows
     const opt = make();
     const w = tf.variable(tf.scalar(1), true, `w-${name}`);
     setLearningRate(opt, 0.25);
-    opt.applyGradients({ [w.name]: tf.scalar(1) });
+    opt.applyGradients({ [w.name]: tf.scalar(1) } as never);
     t.true(Math.abs(w.dataSync()[0]! - 0.75) < 1e-5, `${name}: ${w.dataSync()[0]}`);
     opt.dispose();
     w.dispose();
