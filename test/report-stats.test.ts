@@ -156,7 +156,14 @@ test('selection is on validation: each run at its best validation evaluation, se
   const a1 = await addRun(db, { ...adding('irnn', '0.001', 0, [0.9, 0.3, 0.05]), valid: [0.9, 0.1, 0.4] }, 'test_mse');
   const a2 = await addRun(db, { ...adding('irnn', '0.001', 1, [0.9, 0.5, 0.2]), valid: [0.9, 0.3, 0.12] }, 'test_mse');
   await addRun(db, { ...adding('irnn', '0.01', 0, [0.9, 0.3, 0.01]), valid: [0.9, 0.5, 0.2] }, 'test_mse');
-  const runs = await listRuns(db);
+  // Another problem of the same task (T = 9 instead of 8), with the best validation MSE of all: it
+  // gets a section of its own and never competes with the T = 8 settings.
+  const other = await addRun(db, { ...adding('irnn', '0.1', 0, [0.9, 0.001, 0.001]), overrides: ['model=irnn', 'optimizer.lr=0.1', 'seed=0', 'task.seq_len=9'] }, 'test_mse');
+  const all = await listRuns(db);
+  const groups = groupRuns(all);
+  t.deepEqual(groups.map((g) => g.title), ['adding (seq_len=8)', 'adding (seq_len=9)']);
+  t.deepEqual(groups[1]!.runs.map((r) => r.id), [other]);
+  const runs = all.filter((r) => r.id !== other);
   const r1 = runs.find((r) => r.id === a1)!.result!;
   t.deepEqual(r1, { step: 10, select: { name: 'valid_mse', value: 0.1 }, main: { name: 'test_mse', value: 0.3 }, goal: 'min' });
   t.is(runs.find((r) => r.id === a2)!.result!.step, 20);
@@ -174,7 +181,7 @@ test('selection is on validation: each run at its best validation evaluation, se
   const r = await irnn(['runs', 'list', '--db', path, '--sort', 'valid']);
   t.is(r.code, 0, r.stderr);
   const order = r.stdout.trim().split('\n').slice(1).map((l) => Number(l.trim().split(/\s+/)[0]));
-  t.deepEqual(order, [a1, a2, a2 + 1]);
+  t.deepEqual(order, [other, a1, a2, a2 + 1]);
   t.regex(r.stdout, /valid_mse=0\.1000 test_mse=0\.3000 @10/);
 });
 

@@ -64,11 +64,11 @@ export async function buildReport(o: { runs: RunRecord[]; histories: Map<number,
   const groups = groupRuns(o.runs);
   const models = [...new Set(o.runs.map((r) => r.model))].sort(compareModels);
   const results: Array<{ task: string; r: TaskResult }> = [];
-  for (const g of groups) results.push({ task: g.task, r: await taskSection(g, o.histories) });
+  for (const g of groups) results.push({ task: g.title, r: await taskSection(g, o.histories) });
   const head = overview(o.runs, results, models);
   return {
     title: 'IRNN harness report',
-    summary: `${describeSelection(o.selection)}: ${o.runs.length} runs, ${groups.length} task${groups.length === 1 ? '' : 's'} (${groups.map((g) => g.task).join(', ')}), models ${models.join(', ')}.`,
+    summary: `${describeSelection(o.selection)}: ${o.runs.length} runs, ${groups.length} task${groups.length === 1 ? '' : 's'} (${groups.map((g) => g.title).join(', ')}), models ${models.join(', ')}.`,
     sections: [head, ...results.map((x) => x.r.section), provenanceSection(o.runs)],
     generatedAt: o.generatedAt,
   };

@@ -6,6 +6,7 @@ import { listRuns, metricHistory, type RunRecord } from '../store/runs.js';
 import { UserError } from '../util/errors.js';
 import { canonicalJson } from '../config/tree.js';
 import { filterRuns } from './where.js';
+import { PROBLEM_KEYS } from '../tasks/problems.js';
 
 export interface Selection {
   sweep?: number;
@@ -80,6 +81,11 @@ export interface ModelGroup {
 }
 export interface TaskGroup {
   task: string;
+  /** The problem within the task, from the keys that define it and vary in the selection, e.g.
+   *  "seq_len=150"; '' when every run of the task solves the same problem. */
+  problem: string;
+  /** "adding (seq_len=150)": headings, figure titles and file names. */
+  title: string;
   runs: RunRecord[];
   models: ModelGroup[];
   /** Keys that vary within some model's runs of this task, sorted. */
@@ -112,20 +118,40 @@ export function fmtSettingValue(v: unknown): string {
   return typeof v === 'string' ? v : v === undefined ? 'unset' : JSON.stringify(v);
 }
 
+/** Runs by task and, within a task, by problem (src/tasks/problems.ts): runs that solve different
+ *  problems are never ranked against each other. Groups are sorted by task, then problem values. */
 export function groupRuns(runs: RunRecord[]): TaskGroup[] {
   const byTask = new Map<string, RunRecord[]>();
   for (const r of runs) byTask.set(r.task, [...(byTask.get(r.task) ?? []), r]);
-  return [...byTask.keys()].sort().map((task) => {
+  return [...byTask.keys()].sort().flatMap((task) => {
     const taskRuns = byTask.get(task)!;
-    const models = [...new Set(taskRuns.map((r) => r.model))].sort(compareModels);
-    const perModel = models.map((model) => ({ model, runs: taskRuns.filter((r) => r.model === model) }));
-    const varying = [...new Set(perModel.flatMap((m) => varyingKeys(m.runs)))].sort();
-    return {
-      task,
-      runs: taskRuns,
-      varying,
-      models: perModel.map(({ model, runs: mr }) => ({ model, settings: groupSettings(mr, varyingKeys(mr)) })),
-    };
+    const name = String((taskRuns[0]!.config['task'] as Record<string, unknown> | undefined)?.['name'] ?? task);
+    const defining = (PROBLEM_KEYS[name] ?? []).filter((k) => new Set(taskRuns.map((r) => canonicalJson(flatten(r.config)[k] ?? null))).size > 1);
+    const short = shortKeys(defining);
+    const byProblem = new Map<string, { values: unknown[]; runs: RunRecord[] }>();
+    for (const r of taskRuns) {
+      const values = defining.map((k) => flatten(r.config)[k]);
+      const id = canonicalJson(values.map((v) => v ?? null));
+      const g = byProblem.get(id) ?? { values, runs: [] };
+      g.runs.push(r);
+      byProblem.set(id, g);
+    }
+    return [...byProblem.values()]
+      .sort((a, b) => compareValues(a.values, b.values))
+      .map(({ values, runs: pr }) => {
+        const problem = defining.map((k, i) => `${short.get(k)}=${fmtSettingValue(values[i])}`).join(' ');
+        const models = [...new Set(pr.map((r) => r.model))].sort(compareModels);
+        const perModel = models.map((model) => ({ model, runs: pr.filter((r) => r.model === model) }));
+        const varying = [...new Set(perModel.flatMap((m) => varyingKeys(m.runs)))].sort();
+        return {
+          task,
+          problem,
+          title: problem ? `${task} (${problem})` : task,
+          runs: pr,
+          varying,
+          models: perModel.map(({ model, runs: mr }) => ({ model, settings: groupSettings(mr, varyingKeys(mr)) })),
+        };
+      });
   });
 }
 

@@ -84,8 +84,8 @@ async function curvesFigure(g: TaskGroup, meta: TaskMeta, best: Map<string, Sett
       return last ? [{ model: r.model, step: r.divergedStep ?? r.step, value: last.value, run: r.id }] : [];
     });
   if (!series.some((s) => s.points.length) && !diverged.length) return [{ kind: 'p', cls: 'note', text: `No ${meta.metric} values were logged.` }];
-  const spec = learningCurveSpec({ title: `${g.task}: ${metricLabel(meta.metric)} during training`, metricTitle: metricLabel(meta.metric), log: meta.log, models, series, diverged, baseline: meta.baseline });
-  const id = `${slug(g.task)}-curves`;
+  const spec = learningCurveSpec({ title: `${g.title}: ${metricLabel(meta.metric)} during training`, metricTitle: metricLabel(meta.metric), log: meta.log, models, series, diverged, baseline: meta.baseline });
+  const id = `${slug(g.title)}-curves`;
   const caption =
     `Best setting of each model: the line is the mean over seeds, the band spans the lowest to the highest seed` +
     `${meta.log ? '; log scale' : ''}.${diverged.length ? ` ✕ marks a diverged run (any setting) at the step it diverged, at its last evaluated value.` : ''}` +
@@ -134,8 +134,8 @@ async function heatmapFigure(g: TaskGroup, meta: TaskMeta, stats: SettingStats[]
     };
   });
   const cellModels = models.filter((m) => heat.some((c) => c.model === m));
-  const id = `${slug(g.task)}-sweep`;
-  const spec = heatmapSpec({ title: `${g.task}: ${metricLabel(meta.select)} over ${xKey}${yKey ? ` × ${yKey}` : ''}`, metricTitle: metricLabel(meta.select), xKey, yKey: yKey ?? '', xValues: sortedVals(xKey), yValues: sortedVals(yKey), models: cellModels, cells: heat, log: meta.log, goal: meta.goal });
+  const id = `${slug(g.title)}-sweep`;
+  const spec = heatmapSpec({ title: `${g.title}: ${metricLabel(meta.select)} over ${xKey}${yKey ? ` × ${yKey}` : ''}`, metricTitle: metricLabel(meta.select), xKey, yKey: yKey ?? '', xValues: sortedVals(xKey), yValues: sortedVals(yKey), models: cellModels, cells: heat, log: meta.log, goal: meta.goal });
   const others = g.varying.filter((k) => k !== xKey && k !== yKey);
   const caption =
     `${metricLabel(meta.select)} at each run's best evaluation, mean over seeds of the finished runs in each cell (what selects the setting), brighter = better; grey cells have no finished run; red text counts diverged runs.` +
@@ -155,8 +155,8 @@ async function speedBlocks(g: TaskGroup, histories: Map<number, History>, models
     },
   };
   const bars = rows.filter((r) => r.stepsPerSec !== null).map((r) => ({ label: label(r), model: r.model, stepsPerSec: r.stepsPerSec!, text: r.stepsPerSec!.toFixed(1) }));
-  const id = `${slug(g.task)}-speed`;
-  const fig: Block[] = bars.length ? [{ kind: 'figure', figure: { id, caption: 'Median over every evaluation interval of every run (wall-clock of the training step only).', svg: await renderSvg(speedSpec({ title: `${g.task}: training speed`, models, rows: bars }), id) } }] : [];
+  const id = `${slug(g.title)}-speed`;
+  const fig: Block[] = bars.length ? [{ kind: 'figure', figure: { id, caption: 'Median over every evaluation interval of every run (wall-clock of the training step only).', svg: await renderSvg(speedSpec({ title: `${g.title}: training speed`, models, rows: bars }), id) } }] : [];
   return [{ kind: 'h3', text: 'Speed' }, table, ...fig];
 }
 
@@ -225,5 +225,5 @@ export async function taskSection(g: TaskGroup, histories: Map<number, History>)
     ...(await speedBlocks(g, histories, models)),
     ...paperBlocks(g, best, meta),
   ];
-  return { section: { id: `task-${slug(g.task)}`, title: `Task: ${g.task}`, blocks }, meta, best };
+  return { section: { id: `task-${slug(g.title)}`, title: `Task: ${g.title}`, blocks }, meta, best };
 }
