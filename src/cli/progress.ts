@@ -32,7 +32,7 @@ export function progressReporter(opts: { logEvery: number; quiet?: boolean; stre
         bar?.update(e.step, { loss: fmtNum(e.loss), sps: e.stepsPerSec.toFixed(1), eval: lastEval });
       },
       onEval(e) {
-        lastEval = `| ${fmtMetrics(e.metrics, ['ms_per_step', 'steps_per_sec', 'train_loss'])}`;
+        lastEval = `| ${fmtMetrics(e.metrics, ['ms_per_step', 'steps_per_sec', 'cpu_seconds', 'train_loss'])}`;
         bar?.update(e.step, { eval: lastEval });
       },
       stop() {

@@ -80,6 +80,9 @@ export async function train(opts: {
 
     let losses: number[] = [];
     let times: number[] = [];
+    // CPU time of this process since the run began (user + system, every thread): the compute a
+    // result took, which wall time overstates on a shared machine. A sweep worker runs one job at a time.
+    const cpu0 = process.cpuUsage();
     const evaluate = async () => {
       const metrics: Record<string, number> = { ...trainer!.evaluate() };
       if (losses.length) metrics['train_loss'] = losses.reduce((a, b) => a + b, 0) / losses.length;
@@ -87,6 +90,8 @@ export async function train(opts: {
         metrics['ms_per_step'] = median(times);
         metrics['steps_per_sec'] = 1000 / metrics['ms_per_step'];
       }
+      const cpu = process.cpuUsage(cpu0);
+      metrics['cpu_seconds'] = (cpu.user + cpu.system) / 1e6;
       losses = [];
       times = [];
       last = metrics;
