@@ -11,6 +11,7 @@ import { composeConfig, configHash } from '../src/config/index.js';
 import { Db } from '../src/store/db.js';
 import { createRun, describeRun, finishRun, listRuns, logMetrics, type RunRecord, type RunStatus } from '../src/store/runs.js';
 import { buildReport, makeReport } from '../src/report/index.js';
+import { paperValues } from '../src/report/task-section.js';
 import { groupRuns, loadHistories, selectRuns } from '../src/report/queries.js';
 import { taskMeta } from '../src/report/metrics.js';
 import { bestPerModel, modelStats, summarize } from '../src/report/stats.js';
@@ -183,6 +184,37 @@ test('selection is on validation: each run at its best validation evaluation, se
   const order = r.stdout.trim().split('\n').slice(1).map((l) => Number(l.trim().split(/\s+/)[0]));
   t.deepEqual(order, [other, a1, a2, a2 + 1]);
   t.regex(r.stdout, /valid_mse=0\.1000 test_mse=0\.3000 @10/);
+});
+
+test('architectures are compared apart, each beside the paper number for that network; compute is CPU time', async (t) => {
+  const db = await Db.open(':memory:');
+  const info = { main_metric: { name: 'test_fer', goal: 'min', select: 'valid_fer' }, baseline: null };
+  const speech = (model: string, layers: number, bi: boolean, fer: number): Fake => ({
+    overrides: ['task=speech', `model=${model}`, `model.layers=${layers}`, `model.bidirectional=${bi}`],
+    curve: [0.9, fer, fer],
+    info,
+  });
+  const ids = [
+    await addRun(db, speech('lstm', 2, false, 0.4), 'test_fer'),
+    await addRun(db, speech('lstm', 5, true, 0.3), 'test_fer'),
+    await addRun(db, speech('irnn', 2, true, 0.35), 'test_fer'),
+  ];
+  await logMetrics(db, ids[0]!, 20, { cpu_seconds: 1800 }); // half an hour of CPU
+  const runs = await listRuns(db);
+  const histories = await loadHistories(db, runs);
+  const [g] = groupRuns(runs);
+  // The LSTM's runs differ in depth and direction: two groups; the iRNN has one architecture.
+  t.deepEqual(g!.models.map((m) => m.model), ['irnn', 'lstm · 2 layers, unidirectional', 'lstm · 5 layers, bidirectional']);
+  t.is(paperValues(g!, g!.models[1]!, 'test_fer'), '35.4%'); // the paper's 2-layer LSTM
+  t.is(paperValues(g!, g!.models[2]!, 'test_fer'), '29.1%'); // its 5-layer bidirectional LSTM
+  t.is(paperValues(g!, g!.models[0]!, 'test_fer'), '29.7%'); // its bidirectional iRNN (depth not established)
+  const doc = await buildReport({ runs, histories, selection: {}, generatedAt: 'now' });
+  const rows = doc.glance!.rows.map((r) => r.map((c) => (typeof c === 'string' ? c : c.text)));
+  t.is(rows.length, 3);
+  t.regex(rows[1]!.join(' | '), /lstm · 2 layers, unidirectional \| frame error rate \|.*40\.0%.*35\.4% \| 1\/1 \| 0\.50 CPU-h/);
+  // A run without logged CPU time counts its wall time, and says so.
+  t.regex(rows[0]!.join(' | '), /wall-h/);
+  await db.close();
 });
 
 test('a report marks diverged runs instead of hiding them', async (t) => {

@@ -22,7 +22,7 @@ export default class Report extends BaseCommand {
     '<%= config.bin %> report --where \'optimizer.lr < 1e-3 and status == "finished"\' --format md',
   ];
 
-  async run(): Promise<{ out: string; format: string; files: string[]; runs: number[]; tasks: string[] }> {
+  async run(): Promise<{ out: string; format: string; files: string[]; runs: number[]; tasks: string[]; glance: string }> {
     const { flags } = await this.parse(Report);
     // Opening a missing store would create an empty one; a report only reads.
     if (flags.db !== ':memory:' && !existsSync(flags.db)) throw new UserError(`--db ${flags.db}: no such store (run \`irnn run\` first)`);
@@ -37,7 +37,7 @@ export default class Report extends BaseCommand {
       out: flags.out,
     });
     const extra = r.files.length > 1 ? ` (+ ${r.files.length - 1} SVG files beside it)` : '';
-    this.log(`wrote ${r.out}${extra}: ${r.runs.length} runs, ${r.tasks.join(', ')}`);
+    this.log(`wrote ${r.out}${extra}: ${r.runs.length} runs, ${r.tasks.join(', ')}\n\n${r.glance}`);
     return r;
   }
 }

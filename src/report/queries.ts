@@ -76,8 +76,44 @@ export interface SettingGroup {
   runs: RunRecord[];
 }
 export interface ModelGroup {
+  /** The model's label: its name, plus its architecture where that varies among the task's runs
+   *  of the model ("lstm · 5 layers, bidirectional"); each architecture is compared on its own. */
   model: string;
+  /** The model's name (config group option), e.g. lstm. */
+  base: string;
+  /** The architecture keys' values (ARCH_KEYS) of this group's runs. */
+  arch: Record<string, unknown>;
   settings: SettingGroup[];
+}
+
+/** Keys that make a different network rather than a setting of one: the paper compares 2- and
+ *  5-layer, uni- and bidirectional networks side by side, and 4 layers of N against 1 of 2N. */
+export const ARCH_KEYS = ['model.layers', 'model.bidirectional'] as const;
+
+function archLabel(key: string, v: unknown): string {
+  if (key === 'model.layers') return `${String(v)} layer${v === 1 ? '' : 's'}`;
+  if (key === 'model.bidirectional') return v ? 'bidirectional' : 'unidirectional';
+  return `${key}=${fmtSettingValue(v)}`;
+}
+
+/** The task's runs of each model, split by the architecture keys that vary among them. */
+function modelGroups(runs: RunRecord[]): Array<Omit<ModelGroup, 'settings'> & { runs: RunRecord[] }> {
+  const names = [...new Set(runs.map((r) => r.model))];
+  return names.flatMap((base) => {
+    const mine = runs.filter((r) => r.model === base);
+    const arch = (r: RunRecord) => Object.fromEntries(ARCH_KEYS.map((k) => [k, flatten(r.config)[k]]));
+    const varying = ARCH_KEYS.filter((k) => new Set(mine.map((r) => canonicalJson(arch(r)[k] ?? null))).size > 1);
+    const byArch = new Map<string, RunRecord[]>();
+    for (const r of mine) {
+      const id = canonicalJson(varying.map((k) => arch(r)[k] ?? null));
+      byArch.set(id, [...(byArch.get(id) ?? []), r]);
+    }
+    return [...byArch.values()].map((rs) => {
+      const a = arch(rs[0]!);
+      const model = varying.length ? `${base} · ${varying.map((k) => archLabel(k, a[k])).join(', ')}` : base;
+      return { model, base, arch: a, runs: rs };
+    });
+  }).sort((x, y) => compareModels(x.base, y.base) || compareValues(ARCH_KEYS.map((k) => x.arch[k]), ARCH_KEYS.map((k) => y.arch[k])));
 }
 export interface TaskGroup {
   task: string;
@@ -90,12 +126,16 @@ export interface TaskGroup {
   models: ModelGroup[];
   /** Keys that vary within some model's runs of this task, sorted. */
   varying: string[];
+  /** Run id -> its model group's label. */
+  modelOf: Map<number, string>;
 }
 
 const MODEL_ORDER = ['irnn', 'rnn_relu', 'rnn_tanh', 'lstm', 'gru'];
+/** Model labels in a fixed order by model name (irnn first), then by the rest of the label. */
 export function compareModels(a: string, b: string): number {
-  const ia = MODEL_ORDER.indexOf(a);
-  const ib = MODEL_ORDER.indexOf(b);
+  const base = (x: string) => x.split(' · ')[0]!;
+  const ia = MODEL_ORDER.indexOf(base(a));
+  const ib = MODEL_ORDER.indexOf(base(b));
   if (ia !== ib) return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib);
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -140,8 +180,7 @@ export function groupRuns(runs: RunRecord[]): TaskGroup[] {
       .sort((a, b) => compareValues(a.values, b.values))
       .map(({ values, runs: pr }) => {
         const problem = defining.map((k, i) => `${short.get(k)}=${fmtSettingValue(values[i])}`).join(' ');
-        const models = [...new Set(pr.map((r) => r.model))].sort(compareModels);
-        const perModel = models.map((model) => ({ model, runs: pr.filter((r) => r.model === model) }));
+        const perModel = modelGroups(pr);
         const varying = [...new Set(perModel.flatMap((m) => varyingKeys(m.runs)))].sort();
         return {
           task,
@@ -149,7 +188,8 @@ export function groupRuns(runs: RunRecord[]): TaskGroup[] {
           title: problem ? `${task} (${problem})` : task,
           runs: pr,
           varying,
-          models: perModel.map(({ model, runs: mr }) => ({ model, settings: groupSettings(mr, varyingKeys(mr)) })),
+          models: perModel.map(({ runs: mr, ...m }) => ({ ...m, settings: groupSettings(mr, varyingKeys(mr)) })),
+          modelOf: new Map(perModel.flatMap((m) => m.runs.map((r) => [r.id, m.model] as const))),
         };
       });
   });

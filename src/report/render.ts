@@ -32,6 +32,16 @@ export interface ReportDoc {
   sections: Section[];
   /** The only time-dependent text; kept in the footer so the body stays byte-identical. */
   generatedAt: string;
+  /** The headline table (also inside a section), which `irnn report` prints as text. */
+  glance?: Table;
+}
+
+/** A table as aligned plain text (cells' text only), for a terminal. */
+export function tableText(t: Table): string {
+  const text = (c: Cell) => (typeof c === 'string' ? c : c.text);
+  const all = [t.header.map(text), ...t.rows.map((r) => r.map(text))];
+  const widths = all[0]!.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  return all.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');

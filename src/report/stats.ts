@@ -138,3 +138,34 @@ export function speedRows(runs: RunRecord[], histories: Map<number, History>): S
     .filter((g) => g.ms.length > 0 || g.sps.length > 0)
     .map((g) => ({ ...g.row, msPerStep: median(g.ms), stepsPerSec: median(g.sps) }));
 }
+
+export interface Compute {
+  seconds: number;
+  /** Some run had no logged CPU time (runs stored before it was logged): its wall-clock time,
+   *  which overstates the compute on a shared machine, was counted instead. */
+  wall: boolean;
+  steps: number;
+}
+
+/** The compute runs took: each run's last logged cpu_seconds, else its wall-clock duration. */
+export function computeOf(runs: RunRecord[], histories: Map<number, History>): Compute {
+  let seconds = 0;
+  let wall = false;
+  let steps = 0;
+  for (const r of runs) {
+    steps += r.step;
+    const cpu = lastValue(histories.get(r.id), 'cpu_seconds');
+    if (cpu) seconds += cpu.value;
+    else if (r.endedAt) {
+      seconds += (Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1000;
+      wall = true;
+    }
+  }
+  return { seconds, wall, steps };
+}
+
+/** "1.2 CPU-h" ("wall-h" where some run counted wall time). */
+export function fmtCompute(c: Compute): string {
+  const h = c.seconds / 3600;
+  return `${h >= 10 ? h.toFixed(0) : h >= 1 ? h.toFixed(1) : h.toFixed(2)} ${c.wall ? 'wall-h' : 'CPU-h'}`;
+}

@@ -3,9 +3,9 @@
 // Assembles statistics and figures into document blocks; the page layout lives in render.ts.
 import type { RunRecord } from '../store/runs.js';
 import { fmtMeanStd, fmtMetric, metricLabel, taskMeta, type TaskMeta } from './metrics.js';
-import { CHECKED_TEXT, paperTask, PAPER, type Checked } from './paper.js';
+import { CHECKED_TEXT, paperMatches, paperTask, PAPER, type Checked, type PaperResult } from './paper.js';
 import { heatmapSpec, learningCurveSpec, modelColour, renderSvg, speedSpec, type HeatCell } from './plots.js';
-import { compareModels, compareValues, flatten, fmtSettingValue, type History, type TaskGroup } from './queries.js';
+import { compareModels, compareValues, flatten, fmtSettingValue, type History, type ModelGroup, type TaskGroup } from './queries.js';
 import { beats, bestPerModel, curve, lastValue, modelStats, speedRows, type SettingStats, type Summary } from './stats.js';
 import type { Block, Cell, Section } from './render.js';
 import { commandLine } from './provenance.js';
@@ -81,7 +81,7 @@ async function curvesFigure(g: TaskGroup, meta: TaskMeta, best: Map<string, Sett
     .filter((r) => r.status === 'diverged')
     .flatMap((r) => {
       const last = lastValue(histories.get(r.id), meta.metric);
-      return last ? [{ model: r.model, step: r.divergedStep ?? r.step, value: last.value, run: r.id }] : [];
+      return last ? [{ model: g.modelOf.get(r.id) ?? r.model, step: r.divergedStep ?? r.step, value: last.value, run: r.id }] : [];
     });
   if (!series.some((s) => s.points.length) && !diverged.length) return [{ kind: 'p', cls: 'note', text: `No ${meta.metric} values were logged.` }];
   const spec = learningCurveSpec({ title: `${g.title}: ${metricLabel(meta.metric)} during training`, metricTitle: metricLabel(meta.metric), log: meta.log, models, series, diverged, baseline: meta.baseline });
@@ -160,26 +160,33 @@ async function speedBlocks(g: TaskGroup, histories: Map<number, History>, models
   return [{ kind: 'h3', text: 'Speed' }, table, ...fig];
 }
 
+function paperRow(r: PaperResult, label: Cell): { cells: Cell[]; cls: string | undefined } {
+  const source = r.checked === 'computed' ? r.source : `paper (${r.source})`;
+  return {
+    cells: [label, { text: source, cls: 'paper' }, r.label, metricLabel(r.metric), fmtMetric(r.metric, r.value), { text: r.checked, cls: r.checked === 'unverified' ? 'unverified' : undefined }],
+    cls: r.checked === 'unverified' ? 'unverified' : undefined,
+  };
+}
+
 function paperBlocks(g: TaskGroup, best: Map<string, SettingStats>, meta: TaskMeta): Block[] {
   const paper = paperTask(g.runs);
   if (!paper) return [];
   const rows: Cell[][] = [];
   const rowCls: Array<string | undefined> = [];
-  // Rows not about one model (a baseline) first, then model by model: the paper's rows, then ours.
-  const models = [...new Set([...paper.results.map((r) => r.model), ...best.keys()])].sort((a, b) => (a === '' ? -1 : b === '' ? 1 : compareModels(a, b)));
-  for (const m of models) {
-    for (const r of paper.results.filter((p) => p.model === m)) {
-      const source = r.checked === 'computed' ? r.source : `paper (${r.source})`;
-      const checked = r.checked === 'computed' ? 'computed' : r.checked;
-      rows.push([m ? modelCell(m) : '–', { text: source, cls: 'paper' }, r.label, metricLabel(r.metric), fmtMetric(r.metric, r.value), { text: checked, cls: r.checked === 'unverified' ? 'unverified' : undefined }]);
-      rowCls.push(r.checked === 'unverified' ? 'unverified' : undefined);
+  const push = (x: { cells: Cell[]; cls: string | undefined }) => (rows.push(x.cells), rowCls.push(x.cls));
+  // Numbers about no one model (a baseline) first, then each of our model groups with the paper's
+  // numbers for that model and architecture, then the paper's numbers for networks we did not run.
+  for (const r of paper.results.filter((p) => p.model === '')) push(paperRow(r, '–'));
+  const shown = new Set<PaperResult>();
+  for (const m of g.models) {
+    for (const r of paper.results.filter((p) => paperMatches(p, m))) {
+      push(paperRow(r, modelCell(m.model)));
+      shown.add(r);
     }
-    const ours = best.get(m);
-    if (ours) {
-      rows.push([modelCell(m), 'ours (selected on validation)', ours.setting.label, metricLabel(meta.metric), fmtSummary(meta.metric, ours.summary), 'measured']);
-      rowCls.push(undefined);
-    }
+    const ours = best.get(m.model);
+    if (ours) push({ cells: [modelCell(m.model), 'ours (selected on validation)', ours.setting.label, metricLabel(meta.metric), fmtSummary(meta.metric, ours.summary), 'measured'], cls: undefined });
   }
+  for (const r of paper.results.filter((p) => p.model !== '' && !shown.has(p))) push(paperRow(r, { text: `${r.model} (not run here)`, cls: 'muted' }));
   const used = [...new Set(paper.results.map((r) => r.checked))].filter((c): c is Checked => c !== 'computed');
   return [
     { kind: 'h3', text: 'Paper vs ours' },
@@ -192,7 +199,14 @@ function paperBlocks(g: TaskGroup, best: Map<string, SettingStats>, meta: TaskMe
   ];
 }
 
+/** The paper's numbers for one model group in the metric a task reports, e.g. "97.0% (established)". */
+export function paperValues(g: TaskGroup, m: ModelGroup, metric: string): string {
+  const rs = (paperTask(g.runs)?.results ?? []).filter((r) => r.metric === metric && paperMatches(r, m));
+  return rs.map((r) => `${fmtMetric(r.metric, r.value)}${r.checked === 'established' ? '' : ` (${r.checked})`}`).join(', ') || '–';
+}
+
 export interface TaskResult {
+  group: TaskGroup;
   section: Section;
   meta: TaskMeta;
   best: Map<string, SettingStats>;
@@ -225,5 +239,5 @@ export async function taskSection(g: TaskGroup, histories: Map<number, History>)
     ...(await speedBlocks(g, histories, models)),
     ...paperBlocks(g, best, meta),
   ];
-  return { section: { id: `task-${slug(g.title)}`, title: `Task: ${g.title}`, blocks }, meta, best };
+  return { group: g, section: { id: `task-${slug(g.title)}`, title: `Task: ${g.title}`, blocks }, meta, best };
 }
