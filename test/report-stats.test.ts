@@ -232,7 +232,7 @@ test('a report marks diverged runs instead of hiding them', async (t) => {
   t.regex(html, /✕ 1\/3 diverged/);
   t.regex(html, /✕ marks a diverged run/);
   // The baseline the runs stored, in the lead line and the learning curves' caption.
-  t.regex(html, /baseline 0\.25 \(stored baseline\)/);
+  t.regex(html, /Baseline 0\.25 \(stored baseline\)/);
   t.regex(html, /Dashed: baseline \(stored baseline\) = 0\.25\./);
   t.regex(html, new RegExp(`<tr class="diverged"><td class="num">${div}</td>.*✕ diverged at step 15.*irnn run model=irnn optimizer\\.lr=0\\.01 seed=2 task\\.seq_len=8`));
 });

@@ -109,11 +109,12 @@ async function heatmapFigure(g: TaskGroup, meta: TaskMeta, stats: SettingStats[]
   const [xKey, yKey] = heatAxes(g.varying, g.runs);
   const at = (s: SettingStats, k: string | null) => (k === null ? 'all' : fmtSettingValue(flatten(s.setting.runs[0]!.config)[k]));
   const raw = (s: SettingStats, k: string) => flatten(s.setting.runs[0]!.config)[k];
-  const cells = new Map<string, { model: string; x: string; y: string; best: SettingStats | null; diverged: number; runs: number }>();
+  const cells = new Map<string, { model: string; x: string; y: string; best: SettingStats | null; diverged: number; incomplete: number; runs: number }>();
   for (const s of stats) {
     const key = JSON.stringify([s.model, at(s, xKey), at(s, yKey)]);
-    const c = cells.get(key) ?? { model: s.model, x: at(s, xKey), y: at(s, yKey), best: null, diverged: 0, runs: 0 };
+    const c = cells.get(key) ?? { model: s.model, x: at(s, xKey), y: at(s, yKey), best: null, diverged: 0, incomplete: 0, runs: 0 };
     c.diverged += s.diverged.length;
+    c.incomplete += s.incomplete;
     c.runs += s.setting.runs.length;
     if (s.select && (!c.best || beats(s.select.mean, c.best.select!.mean, meta.goal))) c.best = s;
     cells.set(key, c);
@@ -128,7 +129,7 @@ async function heatmapFigure(g: TaskGroup, meta: TaskMeta, stats: SettingStats[]
     const p = v === null || hi === lo ? 0.5 : (tf(v) - lo) / (hi - lo);
     return {
       model: c.model, x: c.x, y: c.y, value: v,
-      text: v === null ? (c.diverged ? 'diverged' : 'failed') : fmtMetric(meta.select, v),
+      text: v === null ? (c.incomplete ? 'running' : c.diverged ? 'diverged' : 'failed') : fmtMetric(meta.select, v),
       mark: c.diverged ? `✕ ${c.diverged}/${c.runs} diverged` : '',
       dark: v !== null && (meta.goal === 'min' ? 1 - p : p) < 0.5,
     };
@@ -226,7 +227,7 @@ export async function taskSection(g: TaskGroup, histories: Map<number, History>)
       `(${better} is better); settings and the best model are ranked by the mean of ${meta.select} over seeds, and ${meta.metric} is shown at that selection.`;
   const lead =
     `${g.runs.length} runs. ${ranking}` +
-    `${T ? `; sequence length ${T}` : ''}${meta.baseline ? `; baseline ${fmtMetric(meta.metric, meta.baseline.value)} (${meta.baseline.label})` : ''}.` +
+    `${T ? ` Sequence length ${T}.` : ''}${meta.baseline ? ` Baseline ${fmtMetric(meta.metric, meta.baseline.value)} (${meta.baseline.label}).` : ''}` +
     ' Diverged runs are counted and marked, never averaged in.';
   const blocks: Block[] = [
     { kind: 'p', text: lead },
