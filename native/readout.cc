@@ -73,6 +73,14 @@ inline void strip_tile(int K, const float* A, int lda, const float* Bs, int ldb,
   }
 }
 
+// The last rows of a strip product: one tile of exactly `rem` (< R + 1) rows.
+template <bool TransA, int R>
+inline void strip_tail(int rem, int K, const float* A, int lda, const float* Bs, int ldb, float* C,
+                       int ldc, Init init, const float* X) {
+  if (rem == R) return strip_tile<TransA, R>(K, A, lda, Bs, ldb, C, ldc, init, X);
+  if constexpr (R > 1) strip_tail<TransA, R - 1>(rem, K, A, lda, Bs, ldb, C, ldc, init, X);
+}
+
 // Rows 0..M-1 of one strip product: register tiles of kMR rows, then one tile of the rest.
 template <bool TransA>
 inline void strip_rows(int M, int K, const float* A, int lda, const float* Bs, int ldb, float* C,
@@ -80,17 +88,7 @@ inline void strip_rows(int M, int K, const float* A, int lda, const float* Bs, i
   int i = 0;
   auto at = [&](int row) { return TransA ? A + row : A + (size_t)row * lda; };
   for (; i + kMR <= M; i += kMR) strip_tile<TransA, kMR>(K, at(i), lda, Bs, ldb, C + (size_t)i * ldc, ldc, init, X);
-  float* c = C + (size_t)i * ldc;
-  switch (M - i) {
-    case 7: return strip_tile<TransA, 7>(K, at(i), lda, Bs, ldb, c, ldc, init, X);
-    case 6: return strip_tile<TransA, 6>(K, at(i), lda, Bs, ldb, c, ldc, init, X);
-    case 5: return strip_tile<TransA, 5>(K, at(i), lda, Bs, ldb, c, ldc, init, X);
-    case 4: return strip_tile<TransA, 4>(K, at(i), lda, Bs, ldb, c, ldc, init, X);
-    case 3: return strip_tile<TransA, 3>(K, at(i), lda, Bs, ldb, c, ldc, init, X);
-    case 2: return strip_tile<TransA, 2>(K, at(i), lda, Bs, ldb, c, ldc, init, X);
-    case 1: return strip_tile<TransA, 1>(K, at(i), lda, Bs, ldb, c, ldc, init, X);
-    default: return;
-  }
+  if (i < M) strip_tail<TransA, kMR - 1>(M - i, K, at(i), lda, Bs, ldb, C + (size_t)i * ldc, ldc, init, X);
 }
 
 // The packed operands, padded to whole strips with zeros: Ws [Vp/kNR][F][kNR] (strip s holds
