@@ -24,7 +24,12 @@ struct Readout {
 double softmax_xent(const Readout& r, int threads);
 
 // Peak single-precision rate: `threads` threads each run independent fused multiply-add chains in
-// registers for `iters` rounds. Returns GFLOP/s (2 flops per lane per FMA).
-double fma_peak(int threads, long iters);
+// registers for `iters` rounds (2 flops per lane per FMA). `wall`: all threads' flops over the
+// slowest thread's wall time; `per_core`: one thread's flops over its own CPU time (what a core
+// does while it runs, whatever else shares the machine).
+struct Peak {
+  double wall, per_core;  // GFLOP/s
+};
+Peak fma_peak(int threads, long iters);
 
 }  // namespace irnn

@@ -1,5 +1,5 @@
 // Node binding of the fused readout (readout.h): readout(opts) -> summed loss, fmaPeak(opts) ->
-// GFLOP/s, and the optimizer passes (optim.h): adam(opts), sumSquares(array). Checks every buffer
+// {wall, perCore} GFLOP/s, and the optimizer passes (optim.h): adam(opts), sumSquares(array). Checks every buffer
 // length and class id before touching memory.
 #include <napi.h>
 
@@ -77,13 +77,17 @@ Napi::Value ReadoutXent(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), softmax_xent(r, threads));
 }
 
-// fmaPeak({threads, iters}) -> GFLOP/s.
+// fmaPeak({threads, iters}) -> {wall, perCore} GFLOP/s.
 Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
   Args a = args_of(info);
   const int threads = a.ok ? a.num("threads", 1) : 1;
   const int iters = a.ok ? a.num("iters", 1) : 1;
   if (!a.ok) return info.Env().Undefined();
-  return Napi::Number::New(info.Env(), fma_peak(threads, iters));
+  const Peak p = fma_peak(threads, iters);
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("wall", p.wall);
+  out.Set("perCore", p.per_core);
+  return out;
 }
 
 // adam({g, m, v, w, m1, v1, w1, b1, b2, lr, eps, c1, c2}): one Adam step of one variable.
