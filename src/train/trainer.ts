@@ -9,7 +9,7 @@ import { TASKS } from '../tasks/index.js';
 import type { Batch, Predict, Task } from '../tasks/task.js';
 import { Rng } from '../util/rng.js';
 import { initBackend, type BackendName } from './backend.js';
-import { lossSum, meanLoss, toTensors } from './loss.js';
+import { fusedXentSum, lossSum, meanLoss, toTensors } from './loss.js';
 import { clipByGlobalNorm, learningRate, OPTIMIZERS, setLearningRate } from './optimizers.js';
 
 export interface Trainer {
@@ -50,7 +50,13 @@ export async function createTrainer(opts: { cfg: Config; cacheDir?: string }): P
     const loss = tf.tidy(() => {
       const t = toTensors(task, batch);
       const { value, grads } = tf.variableGrads(() => {
-        const r = model.forward(t.x, { lengths: batch.lengths, state: trainState ?? undefined, keepState: task.carryState });
+        const opts = { lengths: batch.lengths, state: trainState ?? undefined, keepState: task.carryState };
+        const fused = fusedXentSum({ task, model, x: t.x, batch, opts });
+        if (fused) {
+          next = fused.state;
+          return tf.div(fused.sum, fused.count) as tf.Scalar;
+        }
+        const r = model.forward(t.x, opts);
         next = r.state;
         return meanLoss(task, r.out, t);
       }, vars);
@@ -74,7 +80,14 @@ export async function createTrainer(opts: { cfg: Config; cacheDir?: string }): P
     // walked element by element in search of tensors (seconds for a large softmax).
     const t3 = tf.tidy(() => {
       const t = toTensors(task, batch);
-      const f = model.forward(t.x, { lengths: batch.lengths, state: start ?? undefined, keepState: task.carryState });
+      const opts = { lengths: batch.lengths, state: start ?? undefined, keepState: task.carryState };
+      // Loss only: the fused readout, without logits or a softmax.
+      const fused = o.outputs === false ? fusedXentSum({ task, model, x: t.x, batch, opts }) : null;
+      if (fused) {
+        next = fused.state;
+        return { out: tf.zeros([0]), sum: fused.sum, count: tf.scalar(fused.count) };
+      }
+      const f = model.forward(t.x, opts);
       next = f.state;
       const { sum, count } = lossSum(task, f.out, t);
       const out = o.outputs === false ? tf.zeros([0]) : task.objective === 'xent' ? tf.softmax(f.out) : f.out;
