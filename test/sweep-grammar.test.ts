@@ -156,6 +156,8 @@ test("a preset's one_of concatenates grids in place; command-line values pick th
   t.deepEqual(run('+experiment=alts', 'model=lstm', 'seed=3'), ['model=lstm seed=3 model.forget_bias=1', 'model=lstm seed=3 model.forget_bias=4']);
   t.deepEqual(run('+experiment=alts', 'model.forget_bias=4', 'seed=3'), ['model.forget_bias=4 seed=3 model=lstm']);
   t.deepEqual(run('+experiment=alts', 'model=irnn,gru', 'seed=3'), ['model=irnn seed=3', 'model=gru seed=3']);
+  // a value no row sets keeps the rows that leave its key alone
+  t.deepEqual(run('+experiment=alts', 'model.hidden=32', 'seed=3'), ['model.hidden=32 seed=3 model=irnn', 'model.hidden=32 seed=3 model=gru', 'model.hidden=32 seed=3 model=lstm model.forget_bias=1', 'model.hidden=32 seed=3 model=lstm model.forget_bias=4']);
   userError(t, () => expandSweep({ overrides: ['+experiment=alts', 'model=rnn_relu'], root }), /matches none of the preset's one_of grids/);
   writeFileSync(join(root, 'experiment', 'bad.yaml'), 'sweep:\n  one_of: irnn\n');
   userError(t, () => expandSweep({ overrides: ['+experiment=bad'], root }), /one_of must be a list of grids/);

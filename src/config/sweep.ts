@@ -243,13 +243,18 @@ function without(item: Item, taken: Set<string>): Item | null {
 }
 
 /** The rows of a `one_of` item that set every key the job's command line gives and the item
- *  sweeps, to the same value; those overrides are left to the command line (`model=lstm` keeps
+ *  sweeps to the same value (or, for a value no row sets, leave that key alone); those overrides are left to the command line (`model=lstm` keeps
  *  only the LSTM grid, `model.forget_bias=4` only the LSTM rows with that bias). */
 function fitting(item: Item, job: string[]): Item {
   if (!item.union) return item;
   const given = job.filter((o) => item.keys.includes(keyOfOverride(o)));
   const keys = new Set(given.map(keyOfOverride));
-  const rows = item.rows.filter((r) => given.every((o) => r.includes(o))).map((r) => r.filter((o) => !keys.has(keyOfOverride(o))));
+  // a value no row sets picks the rows that leave its key alone (the command line sets it there)
+  const sets = (r: string[], key: string) => r.some((o) => keyOfOverride(o) === key);
+  const fits = (r: string[], o: string) => (item.rows.some((x) => x.includes(o)) ? r.includes(o) : !sets(r, keyOfOverride(o)));
+  const rows = item.rows
+    .filter((r) => given.every((o) => fits(r, o)))
+    .map((r) => r.filter((o) => !keys.has(keyOfOverride(o))));
   return { ...item, rows };
 }
 
