@@ -46,7 +46,7 @@ test('a damaged newest checkpoint is detected by its checksum and the previous o
   writeCheckpoint(dir, { meta: { step: 1 }, tensors }, 3);
   const { path } = writeCheckpoint(dir, { meta: { step: 2 }, tensors }, 3);
   const bytes = readFileSync(path);
-  bytes[bytes.length - 3] ^= 0xff; // one flipped byte in a weight
+  bytes[bytes.length - 3] = bytes[bytes.length - 3]! ^ 0xff; // one flipped byte in a weight
   writeFileSync(path, bytes);
   const lines: string[] = [];
   const got = latestCheckpoint(dir, (l) => lines.push(l));

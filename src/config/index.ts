@@ -18,8 +18,9 @@ export interface ResolvedConfig {
   overrides: string[];
 }
 
-/** Keys that change how a run is shown, never what it computes: left out of the run's hash. */
-const COSMETIC = ['train.log_every'];
+/** Keys that change how a run is shown, stored or scheduled, never what it computes: left out of
+ *  the run's hash (`sweep` is the whole section of sweep-scheduler settings). */
+const COSMETIC = ['train.log_every', 'train.checkpoint_every', 'train.checkpoint_keep', 'sweep'];
 
 export function composeConfig(opts: { overrides: string[]; root?: string }): ResolvedConfig {
   const composed = compose(opts);
@@ -38,9 +39,10 @@ export function composeConfig(opts: { overrides: string[]; root?: string }): Res
 export function configHash(config: Config): string {
   const copy = structuredClone(config) as unknown as Tree;
   for (const key of COSMETIC) {
-    const [a, b] = key.split('.') as [string, string];
+    const [a, b] = key.split('.') as [string, string | undefined];
     const section = copy[a] as Tree | undefined;
-    if (section) delete section[b];
+    if (b === undefined) delete copy[a];
+    else if (section) delete section[b];
   }
   return createHash('sha256').update(canonicalJson(copy)).digest('hex').slice(0, 16);
 }

@@ -2,13 +2,13 @@
 // (a bad value fails the whole sweep at once, exit code 2), hash it, and find the jobs whose
 // config already has a finished run. On resume: detect stale `running` jobs and requeue what is
 // unfinished. Starts no process and trains nothing.
-import { existsSync, readFileSync } from 'node:fs';
 import { composeConfig, configHash } from '../config/index.js';
 import { expandSweep } from '../config/sweep.js';
 import type { Db } from '../store/db.js';
 import { findFinished } from '../store/runs.js';
 import { endJob, getSweep, interruptRun, requeueJob, runStatus, type JobRecord, type SweepRecord } from '../store/sweeps.js';
 import { isUserError, UserError } from '../util/errors.js';
+import { isStale, STALE_MS } from '../util/process.js';
 
 export interface PlannedJob {
   /** 1-based position in the sweep (sweep_jobs.idx). */
@@ -18,9 +18,6 @@ export interface PlannedJob {
   /** A finished run with the same config, if one exists (the job is skipped unless --rerun). */
   doneRunId: number | null;
 }
-
-/** A `running` job is stale when its worker is gone or has not written a heartbeat for this long. */
-const STALE_MS = 10 * 60_000;
 
 /** Composes and hashes every job; the first bad job's error names the job and how many are bad. */
 function validateJobs(jobs: Array<{ idx: number; overrides: string[] }>): Map<number, string> {
@@ -62,27 +59,8 @@ export async function planNew(db: Db | null, o: { overrides: string[]; rerun?: b
   return out;
 }
 
-/** Whether a process id names a live process (a zombie counts as dead). */
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  const stat = `/proc/${pid}/stat`;
-  if (!existsSync(stat)) return true;
-  try {
-    return readFileSync(stat, 'utf8').replace(/^.*\)\s*/s, '')[0] !== 'Z';
-  } catch {
-    return false; // exited between the two checks
-  }
-}
-
-function isStale(job: JobRecord, staleMs = STALE_MS, at = Date.now()): boolean {
-  if (job.status !== 'running') return false;
-  if (job.workerPid !== null && !pidAlive(job.workerPid)) return true;
-  const beat = job.heartbeatAt ?? job.startedAt;
-  return beat === null || at - Date.parse(beat) > staleMs;
+function jobIsStale(job: JobRecord, staleMs = STALE_MS): boolean {
+  return job.status === 'running' && isStale({ pid: job.workerPid, beat: job.heartbeatAt ?? job.startedAt, staleMs });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -98,7 +76,7 @@ export async function planResume(
   let sweep = await getSweep(db, sweepId);
   if (!sweep) throw new UserError(`sweep ${sweepId}: no such sweep in ${db.path}`);
   for (let waited = false; ; waited = true) {
-    const live = sweep.jobs.filter((j) => j.status === 'running' && !isStale(j, o.staleMs));
+    const live = sweep.jobs.filter((j) => j.status === 'running' && !jobIsStale(j, o.staleMs));
     if (live.length === 0) break;
     if (!waited) o.onWait?.(live);
     await sleep(500);
