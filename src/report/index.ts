@@ -9,6 +9,7 @@ import { UserError } from '../util/errors.js';
 import { metricLabel } from './metrics.js';
 import { PAPER } from './paper.js';
 import { provenanceSection } from './provenance.js';
+import { prunedSection } from './pruned.js';
 import { compareModels, describeSelection, groupRuns, loadHistories, selectRuns, type History, type Selection } from './queries.js';
 import { renderHtml, renderMarkdown, type Cell, type ReportDoc, type Section } from './render.js';
 import { beats } from './stats.js';
@@ -40,7 +41,7 @@ function overview(runs: RunRecord[], results: Array<{ task: string; r: TaskResul
     ];
   });
   const count = (st: string) => runs.filter((r) => r.status === st).length;
-  const statuses = ['finished', 'diverged', 'failed', 'interrupted', 'running'].map((s) => [s, count(s)] as const).filter(([, n]) => n > 0);
+  const statuses = ['finished', 'diverged', 'pruned', 'failed', 'interrupted', 'running'].map((s) => [s, count(s)] as const).filter(([, n]) => n > 0);
   return {
     id: 'overview',
     title: 'At a glance',
@@ -62,7 +63,7 @@ export async function buildReport(o: { runs: RunRecord[]; histories: Map<number,
   return {
     title: 'IRNN harness report',
     summary: `${describeSelection(o.selection)}: ${o.runs.length} runs, ${groups.length} task${groups.length === 1 ? '' : 's'} (${groups.map((g) => g.task).join(', ')}), models ${models.join(', ')}.`,
-    sections: [head, ...results.map((x) => x.r.section), provenanceSection(o.runs)],
+    sections: [head, ...results.map((x) => x.r.section), ...[prunedSection(o.runs)].filter((x) => x !== null), provenanceSection(o.runs)],
     generatedAt: o.generatedAt,
   };
 }
