@@ -3,6 +3,7 @@
 // the metric it ranks on, and a sweep through the binary that prunes jobs, says why, promotes a
 // paused job that continues from its checkpoint, and spends fewer steps than the grid.
 import test from 'ava';
+import { planNew } from '../src/launch/plan.js';
 import { makeScheduler, rungValue, selectMetric, type RungScore } from '../src/launch/scheduler.js';
 import { checkpointDir, listCheckpoints } from '../src/train/checkpoint-file.js';
 import { irnn, query, tmpDb } from './sweep-helpers.js';
@@ -50,6 +51,17 @@ test('higher is better for accuracy; a higher rung is promoted first', (t) => {
   t.is(s.promote(), 5, 'job 5, third of six at step 200, goes before job 3 at step 100');
   t.is(s.promote(), 3);
   t.is(s.promote(), null);
+});
+
+test('a sweep refuses rungs off the evaluation steps and sweep settings that differ between jobs', async (t) => {
+  await t.throwsAsync(planNew(null, { overrides: ['sweep.scheduler=asha', 'sweep.grace=300', 'train.eval_every=250'] }), {
+    message: /job 1 \[.*\]: sweep\.grace=300 must be a multiple of train\.eval_every=250/,
+  });
+  await t.throwsAsync(planNew(null, { overrides: ['sweep.scheduler=asha', 'sweep.grace=500,1000'] }), {
+    message: /job 2 \[.*\]: sweep\.\* settings must be the same for every job/,
+  });
+  const { settings } = await planNew(null, { overrides: ['sweep.scheduler=asha', 'seed=0,1'] });
+  t.deepEqual(settings, { scheduler: 'asha', grace: 500, reductionFactor: 3 });
 });
 
 test('the ranked metric: the task names it, else the test metric\'s validation twin, else the main metric itself', (t) => {

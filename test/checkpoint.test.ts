@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { composeConfig } from '../src/config/index.js';
+import { composeConfig, configHash } from '../src/config/index.js';
 import { checkpointDir, latestCheckpoint, listCheckpoints, readCheckpoint, writeCheckpoint } from '../src/train/checkpoint-file.js';
 import type { TrainerMeta } from '../src/train/checkpoint.js';
 import { createTrainer } from '../src/train/trainer.js';
@@ -132,5 +132,26 @@ test.serial('loading a state into a trainer that already trained leaks no tensor
     await trainer.loadState(snap);
     t.is(tf.memory().numTensors, before, opt);
     trainer.dispose();
+  }
+});
+
+test('checkpoint and sweep keys leave a run\'s hash unchanged, and bad values are one-line errors', (t) => {
+  const base = composeConfig({ overrides: [] }).config;
+  const hash = configHash(base);
+  const set = ['train.checkpoint_every=7', 'train.checkpoint_keep=5', 'sweep.scheduler=asha', 'sweep.grace=100', 'sweep.reduction_factor=4'];
+  t.is(configHash(composeConfig({ overrides: set }).config), hash);
+  const before = structuredClone(base) as unknown as Record<string, Record<string, unknown>>;
+  delete before['train']!['checkpoint_every'];
+  delete before['train']!['checkpoint_keep'];
+  delete before['sweep'];
+  t.is(configHash(before as unknown as typeof base), hash, 'runs stored before these keys existed keep their hashes');
+  t.not(configHash(composeConfig({ overrides: ['train.eval_every=100'] }).config), hash);
+  for (const [bad, message] of [
+    ['sweep.scheduler=hyperband', /sweep\.scheduler: expected one of grid, asha/],
+    ['sweep.reduction_factor=1', /sweep\.reduction_factor: expected a whole number >= 2/],
+    ['train.checkpoint_keep=0', /train\.checkpoint_keep: expected a whole number > 0/],
+    ['train.checkpoint_every=2.5', /train\.checkpoint_every: expected a whole number > 0/],
+  ] as const) {
+    t.throws(() => composeConfig({ overrides: [bad] }), { message }, bad);
   }
 });
