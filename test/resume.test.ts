@@ -2,25 +2,25 @@
 // SIGTERM between two checkpoints) and resumed logs exactly the metric rows of a run that was never
 // interrupted, a damaged newest checkpoint falls back to the one before, and resuming is refused
 // for a finished run, with overrides, or across code versions unless --force.
-// Timing metrics (ms_per_step, steps_per_sec) measure the machine, not the run, so they are the
-// only rows left out of the comparison.
+// Timing metrics (TIMING_METRICS: ms_per_step, steps_per_sec) measure the machine, not the run, so
+// they are the only rows left out of the comparison.
 import test from 'ava';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { composeConfig } from '../src/config/index.js';
 import { Db } from '../src/store/db.js';
-import { train } from '../src/train/run.js';
+import { TIMING_METRICS, train } from '../src/train/run.js';
 import { checkpointDir, listCheckpoints, readCheckpoint, writeCheckpoint } from '../src/train/checkpoint-file.js';
 import { irnn, irnnDetached, query, tmpDb } from './sweep-helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const RUN = ['task.seq_len=30', 'model.hidden=24', 'task.test_size=100', 'train.steps=4000', 'train.eval_every=100'];
 
-/** Every metric row of run `id` but the timing ones, as "step name value" lines. */
+/** Every metric row of run `id` but the timing ones (TIMING_METRICS), as "step name value" lines. */
 async function rows(db: string, id: number): Promise<string[]> {
   const r = await query<{ step: number; name: string; value: number | null }>(
-    db, "SELECT step, name, value FROM metrics WHERE run_id = ? AND name NOT IN ('ms_per_step', 'steps_per_sec') ORDER BY step, name", [id],
+    db, 'SELECT step, name, value FROM metrics WHERE run_id = ? ORDER BY step, name', [id],
   );
-  return r.map((x) => `${x.step} ${x.name} ${x.value}`);
+  return r.filter((x) => !TIMING_METRICS.includes(x.name)).map((x) => `${x.step} ${x.name} ${x.value}`);
 }
 
 /** Polls run 1 of a store until `ok` holds for its row. */

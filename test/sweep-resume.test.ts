@@ -11,17 +11,18 @@ import { runSweep } from '../src/launch/index.js';
 import { Db } from '../src/store/db.js';
 import { createRun } from '../src/store/runs.js';
 import { claimJob, createSweep, linkJobRun } from '../src/store/sweeps.js';
+import { TIMING_METRICS } from '../src/train/run.js';
 import { irnn, irnnDetached, query, tmpDb } from './sweep-helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const TINY = ['task.seq_len=20', 'model.hidden=16', 'task.test_size=50'];
 
-/** Every metric row of a run but the timing ones, as "step name value" lines. */
+/** Every metric row of a run but the timing ones (TIMING_METRICS), as "step name value" lines. */
 async function rows(db: string, id: number): Promise<string[]> {
   const r = await query<{ step: number; name: string; value: number | null }>(
-    db, "SELECT step, name, value FROM metrics WHERE run_id = ? AND name NOT IN ('ms_per_step', 'steps_per_sec') ORDER BY step, name", [id],
+    db, 'SELECT step, name, value FROM metrics WHERE run_id = ? ORDER BY step, name', [id],
   );
-  return r.map((x) => `${x.step} ${x.name} ${x.value}`);
+  return r.filter((x) => !TIMING_METRICS.includes(x.name)).map((x) => `${x.step} ${x.name} ${x.value}`);
 }
 
 test('SIGKILL of a sweep, then --resume: interrupted jobs continue their own runs from their checkpoints', async (t) => {
