@@ -32,12 +32,11 @@ interface Validated {
 }
 
 /** The scheduler settings every job shares; ASHA's rungs must fall on evaluation steps. */
-function checkSettings(job: { idx: number; overrides: string[] }, cfg: Config, first: SchedulerSettings | null): SchedulerSettings {
+function checkSettings(cfg: Config, first: SchedulerSettings | null): SchedulerSettings {
   const s = schedulerSettings(cfg);
-  const where = `job ${job.idx} [${job.overrides.join(' ')}]`;
-  if (first && JSON.stringify(first) !== JSON.stringify(s)) throw new UserError(`${where}: sweep.* settings must be the same for every job`);
+  if (first && JSON.stringify(first) !== JSON.stringify(s)) throw new UserError('sweep.* settings must be the same for every job');
   if (s.scheduler === 'asha' && s.grace % cfg.train.eval_every !== 0) {
-    throw new UserError(`${where}: sweep.grace=${s.grace} must be a multiple of train.eval_every=${cfg.train.eval_every} (ASHA ranks jobs at evaluations)`);
+    throw new UserError(`sweep.grace=${s.grace} must be a multiple of train.eval_every=${cfg.train.eval_every} (ASHA ranks jobs at evaluations)`);
   }
   return s;
 }
@@ -51,7 +50,7 @@ function validateJobs(jobs: Array<{ idx: number; overrides: string[] }>): Valida
   for (const job of jobs) {
     try {
       const { config } = composeConfig({ overrides: job.overrides });
-      settings = checkSettings(job, config, settings);
+      settings = checkSettings(config, settings);
       hashes.set(job.idx, configHash(config));
     } catch (e) {
       if (!isUserError(e)) throw e;
