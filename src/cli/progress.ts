@@ -26,7 +26,7 @@ export function progressReporter(opts: { logEvery: number; quiet?: boolean; stre
           },
           cliProgress.Presets.shades_classic,
         );
-        bar.start(e.steps, 0, { loss: '-', sps: '-', eval: '' });
+        bar.start(e.steps, e.step, { loss: '-', sps: '-', eval: '' });
       },
       onStep(e) {
         bar?.update(e.step, { loss: fmtNum(e.loss), sps: e.stepsPerSec.toFixed(1), eval: lastEval });

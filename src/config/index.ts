@@ -18,9 +18,10 @@ export interface ResolvedConfig {
   overrides: string[];
 }
 
-/** Keys that change how a run is shown or described, never what it computes: left out of the
- *  run's hash (`budget` is a preset's statement of its cost). */
-const COSMETIC = ['train.log_every', 'budget'];
+/** Keys that change how a run is shown, stored, scheduled or described, never what it computes:
+ *  left out of the run's hash (`sweep` is the whole section of sweep-scheduler settings, `budget`
+ *  a preset's statement of its cost). */
+const COSMETIC = ['train.log_every', 'train.checkpoint_every', 'train.checkpoint_keep', 'sweep', 'budget'];
 
 export function composeConfig(opts: { overrides: string[]; root?: string }): ResolvedConfig {
   const composed = compose(opts);

@@ -8,7 +8,16 @@ import { INITIALIZERS } from '../models/initializers.js';
 export interface Config {
   seed: number;
   backend: string;
-  train: { batch_size: number; steps: number; eval_every: number; log_every: number; target: number | null; [k: string]: Value };
+  train: {
+    batch_size: number;
+    steps: number;
+    eval_every: number;
+    log_every: number;
+    target: number | null;
+    checkpoint_every?: number | null;
+    checkpoint_keep?: number;
+    [k: string]: Value | undefined;
+  };
   task: { name: string; [k: string]: Value };
   model: {
     name: string;
@@ -77,6 +86,8 @@ export function need(tree: object, key: string, rule: Rule, o: { optional?: bool
 export const CELLS = ['rnn_relu', 'rnn_tanh', 'lstm', 'gru'] as const;
 const INITS = Object.keys(INITIALIZERS);
 const ENGINES = ['auto', 'fused', 'unrolled'] as const;
+// Mirrors the scheduler registry in launch/scheduler.ts.
+export const SCHEDULERS = ['grid', 'asha'] as const;
 
 /** Checks the keys shared by every run and narrows the tree to a Config. */
 export function validate(tree: Tree, known: { tasks: string[]; optimizers: string[]; backends: readonly string[] }): Config {
@@ -87,6 +98,12 @@ export function validate(tree: Tree, known: { tasks: string[]; optimizers: strin
   need(tree, 'train.eval_every', 'int>0');
   need(tree, 'train.log_every', 'int>0');
   need(tree, 'train.target', 'number', { nullable: true });
+  need(tree, 'train.checkpoint_every', 'int>0', { nullable: true });
+  need(tree, 'train.checkpoint_keep', 'int>0');
+  need(tree, 'sweep.scheduler', SCHEDULERS);
+  need(tree, 'sweep.grace', 'int>0');
+  need(tree, 'sweep.reduction_factor', 'int>0');
+  if ((getPath(tree, 'sweep.reduction_factor').value as number) < 2) fail('sweep.reduction_factor', 'a whole number >= 2', getPath(tree, 'sweep.reduction_factor').value);
   need(tree, 'task.name', known.tasks);
   need(tree, 'model.cell', CELLS);
   need(tree, 'model.init', INITS);

@@ -9,6 +9,7 @@ import { UserError } from '../util/errors.js';
 import { metricLabel } from './metrics.js';
 import { PAPER } from './paper.js';
 import { provenanceSection } from './provenance.js';
+import { prunedSection } from './pruned.js';
 import { compareModels, describeSelection, groupRuns, loadHistories, selectRuns, type History, type Selection } from './queries.js';
 import { renderHtml, renderMarkdown, tableText, type Cell, type ReportDoc, type Section } from './render.js';
 import { beats, computeOf, fmtCompute } from './stats.js';
@@ -57,7 +58,7 @@ export function glanceTable(results: TaskResult[], histories: Map<number, Histor
 function overview(runs: RunRecord[], results: TaskResult[], glance: { header: string[]; rows: Cell[][] }): Section {
   const { header, rows } = glance;
   const count = (st: string) => runs.filter((r) => r.status === st).length;
-  const statuses = ['finished', 'diverged', 'failed', 'interrupted', 'running'].map((s) => [s, count(s)] as const).filter(([, n]) => n > 0);
+  const statuses = ['finished', 'diverged', 'pruned', 'failed', 'interrupted', 'running'].map((s) => [s, count(s)] as const).filter(([, n]) => n > 0);
   const metrics = [...new Set(results.map((r) => `${r.group.title}: ${metricLabel(r.meta.select)} ranks, ${metricLabel(r.meta.metric)} is reported`))];
   return {
     id: 'overview',
@@ -89,7 +90,7 @@ export async function buildReport(o: { runs: RunRecord[]; histories: Map<number,
   return {
     title: 'IRNN harness report',
     summary: `${describeSelection(o.selection)}: ${o.runs.length} runs, ${groups.length} task${groups.length === 1 ? '' : 's'} (${groups.map((g) => g.title).join(', ')}), models ${models.join(', ')}.`,
-    sections: [head, ...results.map((x) => x.section), provenanceSection(o.runs)],
+    sections: [head, ...results.map((x) => x.section), ...[prunedSection(o.runs)].filter((x) => x !== null), provenanceSection(o.runs)],
     generatedAt: o.generatedAt,
     glance: { header: glance.header, rows: glance.rows },
   };

@@ -2,7 +2,18 @@
 // objects (config and JSON columns parsed, `metrics` = the last logged value of each metric).
 import type { Db } from './db.js';
 
-export type RunStatus = 'running' | 'finished' | 'failed' | 'diverged' | 'interrupted';
+export type RunStatus = 'running' | 'finished' | 'failed' | 'diverged' | 'interrupted' | 'pruned';
+export const RUN_STATUSES: readonly RunStatus[] = ['running', 'finished', 'failed', 'diverged', 'interrupted', 'pruned'];
+
+/** One continuation of a run from a checkpoint: when, from which step, and whether the code
+ *  version differed from the checkpoint's (allowed only when forced). */
+export interface Resume {
+  at: string;
+  step: number;
+  code: string;
+  checkpointCode: string;
+  forced: boolean;
+}
 
 export interface NewRun {
   task: string;
@@ -38,10 +49,17 @@ export interface RunRecord {
   backend: string | null;
   engine: string | null;
   host: string | null;
+  /** The process that trains (or last trained) the run. */
+  pid: number | null;
   startedAt: string;
   endedAt: string | null;
   heartbeatAt: string | null;
   error: string | null;
+  /** The newest checkpoint written (null: none, or removed once the run finished). */
+  checkpoint: { path: string; step: number } | null;
+  /** Set when a sweep scheduler stopped the run: the rung (step) and why. */
+  prune: { rung: number; reason: string } | null;
+  resumes: Resume[];
   /** The last logged value of each metric. */
   metrics: Record<string, number | null>;
   /** The run's result: its evaluation with the best validation metric (null: none logged). */
@@ -78,24 +96,55 @@ interface RunRow {
   backend: string | null;
   engine: string | null;
   host: string | null;
+  pid: number | null;
   started_at: string;
   ended_at: string | null;
   heartbeat_at: string | null;
   error: string | null;
+  checkpoint_path: string | null;
+  checkpoint_step: number | null;
+  prune_rung: number | null;
+  prune_reason: string | null;
+  resumes_json: string | null;
 }
 
 const now = () => new Date().toISOString();
 const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
 
-export async function createRun(db: Db, r: NewRun): Promise<number> {
-  const res = await db.run(
-    `INSERT INTO runs (status, task, model, seed, config_json, config_hash, overrides_json, steps,
-       git_commit, git_dirty, versions_json, host, pid, started_at, heartbeat_at)
-     VALUES ('running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [r.task, r.model, r.seed, JSON.stringify(r.config), r.configHash, JSON.stringify(r.overrides), r.steps,
-      r.git.commit, r.git.dirty === null ? null : r.git.dirty ? 1 : 0, JSON.stringify(r.versions), r.host, r.pid, now(), now()],
-  );
-  return res.lastID;
+/** Inserts a run. `link` runs in the same transaction with the new id (a sweep job links its run
+ *  there), so a process killed in between leaves neither a run nor a link behind. */
+export async function createRun(db: Db, r: NewRun, link?: (runId: number) => Promise<void>): Promise<number> {
+  return db.transaction(async () => {
+    const res = await db.run(
+      `INSERT INTO runs (status, task, model, seed, config_json, config_hash, overrides_json, steps,
+         git_commit, git_dirty, versions_json, host, pid, started_at, heartbeat_at)
+       VALUES ('running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [r.task, r.model, r.seed, JSON.stringify(r.config), r.configHash, JSON.stringify(r.overrides), r.steps,
+        r.git.commit, r.git.dirty === null ? null : r.git.dirty ? 1 : 0, JSON.stringify(r.versions), r.host, r.pid, now(), now()],
+    );
+    await link?.(res.lastID);
+    return res.lastID;
+  });
+}
+
+/** Takes a run up again from a checkpoint at `step`: running in this process, metric rows logged
+ *  after the checkpoint removed (the continuation logs them again), the resume recorded. */
+export async function resumeRun(db: Db, id: number, o: { step: number; pid: number; host: string; resume: Resume }): Promise<void> {
+  await db.transaction(async () => {
+    const row = await db.get<{ resumes_json: string | null }>('SELECT resumes_json FROM runs WHERE id = ?', [id]);
+    const resumes = [...(row?.resumes_json ? (JSON.parse(row.resumes_json) as Resume[]) : []), o.resume];
+    await db.run('DELETE FROM metrics WHERE run_id = ? AND step > ?', [id, o.step]);
+    await db.run(
+      `UPDATE runs SET status = 'running', step = ?, pid = ?, host = ?, ended_at = NULL, error = NULL, diverged_step = NULL,
+         prune_rung = NULL, prune_reason = NULL, resumes_json = ?, heartbeat_at = ? WHERE id = ?`,
+      [o.step, o.pid, o.host, JSON.stringify(resumes), now(), id],
+    );
+  });
+}
+
+/** The newest checkpoint of a run (null: it has none any more). */
+export async function recordCheckpoint(db: Db, id: number, c: { path: string; step: number } | null): Promise<void> {
+  await db.run('UPDATE runs SET checkpoint_path = ?, checkpoint_step = ?, heartbeat_at = ? WHERE id = ?', [c?.path ?? null, c?.step ?? null, now(), id]);
 }
 
 /** Facts known once the run is built: backend, engine, task info, parameter count. */
@@ -129,12 +178,19 @@ export async function heartbeat(db: Db, runId: number, step: number): Promise<vo
 export async function finishRun(
   db: Db,
   id: number,
-  f: { status: Exclude<RunStatus, 'running'>; step: number; divergedStep?: number | null; error?: string | null; details?: unknown },
+  f: {
+    status: Exclude<RunStatus, 'running'>;
+    step: number;
+    divergedStep?: number | null;
+    error?: string | null;
+    details?: unknown;
+    prune?: { rung: number; reason: string };
+  },
 ): Promise<void> {
   await db.run(
     `UPDATE runs SET status = ?, step = ?, diverged_step = ?, error = ?, details_json = COALESCE(?, details_json),
-       ended_at = ?, heartbeat_at = ? WHERE id = ?`,
-    [f.status, f.step, f.divergedStep ?? null, f.error ?? null, json(f.details), now(), now(), id],
+       prune_rung = ?, prune_reason = ?, ended_at = ?, heartbeat_at = ? WHERE id = ?`,
+    [f.status, f.step, f.divergedStep ?? null, f.error ?? null, json(f.details), f.prune?.rung ?? null, f.prune?.reason ?? null, now(), now(), id],
   );
 }
 
@@ -159,10 +215,14 @@ function toRecord(r: RunRow, metrics: Record<string, number | null>, result: Run
     backend: r.backend,
     engine: r.engine,
     host: r.host,
+    pid: r.pid,
     startedAt: r.started_at,
     endedAt: r.ended_at,
     heartbeatAt: r.heartbeat_at,
     error: r.error,
+    checkpoint: r.checkpoint_path === null ? null : { path: r.checkpoint_path, step: r.checkpoint_step ?? 0 },
+    prune: r.prune_rung === null ? null : { rung: r.prune_rung, reason: r.prune_reason ?? '' },
+    resumes: r.resumes_json ? JSON.parse(r.resumes_json) : [],
     metrics,
     result,
   };

@@ -11,6 +11,14 @@ import { Rng } from '../util/rng.js';
 import { initBackend, type BackendName } from './backend.js';
 import { fusedXentSum, lossSum, meanLoss, toTensors } from './loss.js';
 import { clipByGlobalNorm, learningRate, OPTIMIZERS, setLearningRate } from './optimizers.js';
+import { captureTrainer, restoreTrainer, type DataCursor, type TrainerMeta } from './checkpoint.js';
+import type { CheckpointTensor } from './checkpoint-file.js';
+
+/** A trainer's state as checkpoint content (see checkpoint.ts). */
+export interface TrainerSnapshot {
+  meta: TrainerMeta;
+  tensors: CheckpointTensor[];
+}
 
 export interface Trainer {
   task: Task;
@@ -21,6 +29,10 @@ export interface Trainer {
   /** Metrics of every split the task evaluates. */
   evaluate(): Record<string, number>;
   predict: Predict;
+  /** Everything needed to continue exactly from here: weights, optimizer, RNG, data, carried state. */
+  saveState(): Promise<TrainerSnapshot>;
+  /** Continues from a saved state (a trainer freshly built from the same config). */
+  loadState(s: TrainerSnapshot): Promise<void>;
   dispose(): void;
 }
 
@@ -41,11 +53,15 @@ export async function createTrainer(opts: { cfg: Config; cacheDir?: string }): P
   const vars = model.variables;
   let trainState: CarryState | null = null;
   let evalState: CarryState | null = null;
+  const cursor: DataCursor = { batches: 0, before: null, last: null };
 
-  let stepsDone = 0;
   const step = (): number => {
-    setLearningRate(optimizer, learningRate(cfg.optimizer, stepsDone++));
+    // the schedule's step is the number of batches drawn so far, which a checkpoint restores
+    setLearningRate(optimizer, learningRate(cfg.optimizer, cursor.batches));
+    cursor.before = rng.getState();
     const batch = task.trainBatch(cfg.train.batch_size, rng);
+    cursor.batches++;
+    cursor.last = batch;
     let next: CarryState | null = null;
     const loss = tf.tidy(() => {
       const t = toTensors(task, batch);
@@ -120,6 +136,13 @@ export async function createTrainer(opts: { cfg: Config; cacheDir?: string }): P
     step,
     evaluate,
     predict,
+    saveState: () => captureTrainer({ variables: vars, optimizer, rng, carry: trainState, cursor }),
+    async loadState(saved) {
+      const r = await restoreTrainer({ variables: vars, optimizer, rng, task, batchSize: cfg.train.batch_size }, saved);
+      disposeState(trainState);
+      trainState = r.carry;
+      Object.assign(cursor, r.cursor);
+    },
     dispose() {
       disposeState(trainState);
       disposeState(evalState);

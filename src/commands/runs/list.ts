@@ -1,6 +1,6 @@
 // `irnn runs list`: the runs in the store, one line each (or --json: full records).
 import { Flags } from '@oclif/core';
-import { listRuns, type RunRecord, type RunStatus } from '../../store/runs.js';
+import { listRuns, RUN_STATUSES, type RunRecord, type RunStatus } from '../../store/runs.js';
 import { fmtNum, fmtResult, table } from '../../cli/format.js';
 import { BaseCommand } from '../base.js';
 
@@ -9,7 +9,7 @@ export default class RunsList extends BaseCommand {
   static override flags = {
     task: Flags.string({ description: 'only runs of this task (config group option, e.g. adding)' }),
     model: Flags.string({ description: 'only runs of this model (e.g. irnn)' }),
-    status: Flags.string({ description: 'only runs with this status', options: ['running', 'finished', 'failed', 'diverged', 'interrupted'] }),
+    status: Flags.string({ description: 'only runs with this status', options: [...RUN_STATUSES] }),
     sort: Flags.string({
       description: 'order: id, or valid (by task, best validation metric first; runs without one last)',
       options: ['id', 'valid'],
