@@ -83,7 +83,7 @@ test('irnn sweep sweep.scheduler=asha prunes jobs, says which and why, and promo
   const r = await irnn(args);
   t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, /scheduler asha: rungs every x2 from step 100/);
-  t.regex(r.stderr, /\[\d\/4 done, \d running, 0 failed, \d pruned, eta [^\]]+\] job \d pruned at step 100 \(run \d, [^)]+\): test_mse [\d.]+ at step 100 ranks \d of \d; the best \d go on \(1\/2\)/);
+  t.regex(r.stderr, /\[\d\/4 done, \d running, 0 failed, \d pruned, eta [^\]]+\] job \d pruned at step 100 \(run \d, [^)]+\): valid_mse [\d.]+ at step 100 ranks \d of \d; the best \d go on \(1\/2\)/);
   t.regex(r.stderr, /job 2 continues from its checkpoint/);
   t.regex(r.stdout, /sweep 1 finished: \d finished, 0 diverged, 0 failed, [1-3] pruned/);
 
