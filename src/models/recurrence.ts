@@ -5,6 +5,7 @@
 // whole sequence, src/kernels/fused.ts).
 import * as tf from '@tensorflow/tfjs';
 import { fusedRecurrence } from '../kernels/fused.js';
+import { gradientTap, openRecord, type RecurrenceRecord } from '../kernels/probe.js';
 
 export type CellKind = 'rnn_relu' | 'rnn_tanh' | 'lstm' | 'gru';
 export type Engine = 'auto' | 'fused' | 'unrolled';
@@ -32,6 +33,9 @@ export interface RecurrenceInput {
   /** [B, H] initial LSTM cell state. */
   c0?: tf.Tensor2D;
   engine: Exclude<Engine, 'auto'>;
+  /** Set by `recurrence` while the gradient-flow probe records (src/kernels/probe.ts): the
+   *  engine's backward pass writes the per-step gradient norms into it. */
+  record?: RecurrenceRecord;
 }
 
 export interface RecurrenceOutput {
@@ -54,7 +58,9 @@ interface StepState {
   h: tf.Tensor2D; // [B, H]
   c?: tf.Tensor2D; // [B, H] lstm
 }
-type CellStep = (x: tf.Tensor2D, s: StepState, W: tf.Tensor2D, bh?: tf.Tensor1D) => StepState;
+/** `tapC` (the probe, LSTM only) wraps c_t before h_t = o * tanh(c_t) reads it, so that the
+ *  gradient it sees includes the path through h_t. */
+type CellStep = (x: tf.Tensor2D, s: StepState, W: tf.Tensor2D, bh?: tf.Tensor1D, tapC?: (c: tf.Tensor2D) => tf.Tensor2D) => StepState;
 
 const rnnStep = (act: (z: tf.Tensor2D) => tf.Tensor2D): CellStep => (x, s, W) => ({
   h: act(tf.add(x, tf.matMul(s.h, W))),
@@ -63,9 +69,9 @@ const rnnStep = (act: (z: tf.Tensor2D) => tf.Tensor2D): CellStep => (x, s, W) =>
 const STEPS: Record<CellKind, CellStep> = {
   rnn_relu: rnnStep((z) => tf.relu(z)),
   rnn_tanh: rnnStep((z) => tf.tanh(z)),
-  lstm: (x, s, W) => {
+  lstm: (x, s, W, _bh, tapC = (c) => c) => {
     const [i, f, g, o] = tf.split(tf.add(x, tf.matMul(s.h, W)), 4, 1) as tf.Tensor2D[];
-    const c = tf.add(tf.mul(tf.sigmoid(f!), s.c!), tf.mul(tf.sigmoid(i!), tf.tanh(g!))) as tf.Tensor2D;
+    const c = tapC(tf.add(tf.mul(tf.sigmoid(f!), s.c!), tf.mul(tf.sigmoid(i!), tf.tanh(g!))) as tf.Tensor2D);
     return { h: tf.mul(tf.sigmoid(o!), tf.tanh(c)), c };
   },
   gru: (x, s, W, bh) => {
@@ -84,10 +90,14 @@ function unrolled(input: RecurrenceInput): RecurrenceOutput {
     const step = STEPS[input.cell];
     let s: StepState = { h: input.h0, c: input.cell === 'lstm' ? (input.c0 ?? tf.zerosLike(input.h0)) : undefined };
     const hs: tf.Tensor2D[] = [];
-    for (const x of tf.unstack(projectInput(input.input)) as tf.Tensor2D[]) {
-      s = step(x, s, input.W, input.bh);
+    const rec = input.record;
+    const xs = tf.unstack(projectInput(input.input)) as tf.Tensor2D[];
+    xs.forEach((x, t) => {
+      s = step(x, s, input.W, input.bh, rec?.cNorm && gradientTap(rec.cNorm, t));
+      // The probe's tap goes on h_t before its two uses (the next step and the output).
+      if (rec) s = { ...s, h: gradientTap(rec.hNorm, t)(s.h) };
       hs.push(s.h);
-    }
+    });
     return { states: tf.stack(hs) as tf.Tensor3D, cT: s.c };
   });
 }
@@ -99,7 +109,12 @@ const ENGINES: Record<Exclude<Engine, 'auto'>, (input: RecurrenceInput) => Recur
 
 /** The recurrence of one layer in one direction over the whole sequence (see RecurrenceInput). */
 export function recurrence(input: RecurrenceInput): RecurrenceOutput {
-  return ENGINES[input.engine](input);
+  const [T, B] = input.input.x.shape;
+  const record = openRecord({ cell: input.cell, T, B, H: input.W.shape[0] });
+  if (!record) return ENGINES[input.engine](input);
+  const out = ENGINES[input.engine]({ ...input, record });
+  record.states = Float32Array.from(out.states.dataSync());
+  return out;
 }
 
 /** x [T, B, I] @ U [I, G*H] + b as one product over all T*B rows: [T, B, G*H]. */
