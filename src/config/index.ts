@@ -18,8 +18,9 @@ export interface ResolvedConfig {
   overrides: string[];
 }
 
-/** Keys that change how a run is shown, never what it computes: left out of the run's hash. */
-const COSMETIC = ['train.log_every'];
+/** Keys that change how a run is shown or what is measured alongside, never what it computes
+ *  (its metrics): left out of the run's hash, so that existing runs keep theirs. */
+const COSMETIC = ['train.log_every', 'train.diagnostics'];
 
 export function composeConfig(opts: { overrides: string[]; root?: string }): ResolvedConfig {
   const composed = compose(opts);

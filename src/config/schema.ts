@@ -28,7 +28,7 @@ export interface Config {
   [k: string]: unknown;
 }
 
-type Rule = 'int>=0' | 'int>0' | 'number' | 'number>0' | 'number>=0' | 'boolean' | 'string' | readonly string[];
+type Rule = 'int>=0' | 'int>0' | 'number' | 'number>0' | 'number>=0' | 'boolean' | 'string' | readonly (string | boolean)[];
 
 function fail(key: string, want: string, v: unknown): never {
   const shown = typeof v === 'string' ? `'${v}'` : JSON.stringify(v);
@@ -44,7 +44,7 @@ export function need(tree: object, key: string, rule: Rule, o: { optional?: bool
   }
   if (v === null && o.nullable) return;
   if (Array.isArray(rule)) {
-    if (typeof v !== 'string' || !rule.includes(v)) fail(key, `one of ${rule.join(', ')}`, v);
+    if (!(rule as readonly unknown[]).includes(v)) fail(key, `one of ${rule.join(', ')}`, v);
     return;
   }
   switch (rule) {
@@ -87,6 +87,7 @@ export function validate(tree: Tree, known: { tasks: string[]; optimizers: strin
   need(tree, 'train.eval_every', 'int>0');
   need(tree, 'train.log_every', 'int>0');
   need(tree, 'train.target', 'number', { nullable: true });
+  need(tree, 'train.diagnostics', ['auto', true, false], { nullable: true });
   need(tree, 'task.name', known.tasks);
   need(tree, 'model.cell', CELLS);
   need(tree, 'model.init', INITS);

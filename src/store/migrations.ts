@@ -63,4 +63,16 @@ export const MIGRATIONS: string[] = [
      PRIMARY KEY (sweep_id, idx)
    );
    CREATE INDEX sweep_jobs_by_run ON sweep_jobs (run_id);`,
+  // 3: gradient-flow diagnostics (src/train/diagnostics.ts), one row per value: per lag
+  // (grad_h, grad_c, state_norm; lag 1 = the last step) or per recurrent matrix (lag 0).
+  `CREATE TABLE diagnostics (
+     run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+     step INTEGER NOT NULL,
+     quantity TEXT NOT NULL,
+     layer INTEGER NOT NULL,
+     direction INTEGER NOT NULL,
+     lag INTEGER NOT NULL,
+     value REAL,
+     PRIMARY KEY (run_id, step, quantity, layer, direction, lag)
+   ) WITHOUT ROWID;`,
 ];

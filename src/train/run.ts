@@ -4,9 +4,11 @@
 // loss), interrupted (abort signal) or failed (an error, which is rethrown).
 import { configHash, type ResolvedConfig } from '../config/index.js';
 import type { Db } from '../store/db.js';
+import { logDiagnostics } from '../store/diagnostics.js';
 import { createRun, describeRun, finishRun, heartbeat, logMetrics, type RunStatus } from '../store/runs.js';
 import type { Task } from '../tasks/task.js';
 import { provenance } from './provenance.js';
+import { createProbe, diagnosticsOn } from './diagnostics.js';
 import { createTrainer } from './trainer.js';
 
 export interface TrainEvents {
@@ -78,6 +80,8 @@ export async function train(opts: {
     await describeRun(db, runId, { backend: trainer.backend, engine: model.engine, taskInfo, params: model.paramCount });
     events.onStart?.({ runId, backend: trainer.backend, engine: model.engine, params: model.paramCount, steps: cfg.train.steps, taskInfo });
 
+    // Gradient-flow diagnostics (train.diagnostics): measured on a fixed probe batch with every evaluation.
+    const probe = diagnosticsOn(cfg.train) ? createProbe({ task, model, batchSize: cfg.train.batch_size }) : null;
     let losses: number[] = [];
     let times: number[] = [];
     const evaluate = async () => {
@@ -91,6 +95,7 @@ export async function train(opts: {
       times = [];
       last = metrics;
       await logMetrics(db, runId, step, metrics);
+      if (probe) await logDiagnostics(db, runId, step, probe.measure());
       events.onEval?.({ step, metrics });
       return metrics;
     };
