@@ -2,19 +2,20 @@
 // iteration, and the distance from a scaled identity. Float64, deterministic start vector, no
 // tfjs: an H x H matrix of a few hundred rows takes milliseconds.
 
-/** y = A x for a row-major n x n matrix (transposed: y = A^T x). */
-function matVec(A: Float64Array, n: number, x: Float64Array, y: Float64Array, transposed = false): void {
-  y.fill(0);
+/** y = A x for a row-major n x n matrix. Four partial sums: twice the speed of one in V8. */
+function matVec(A: Float64Array, n: number, x: Float64Array, y: Float64Array): void {
   for (let i = 0; i < n; i++) {
     const row = i * n;
-    if (transposed) {
-      const xi = x[i]!;
-      for (let j = 0; j < n; j++) y[j]! += A[row + j]! * xi;
-    } else {
-      let s = 0;
-      for (let j = 0; j < n; j++) s += A[row + j]! * x[j]!;
-      y[i] = s;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    let j = 0;
+    for (; j + 4 <= n; j += 4) {
+      s0 += A[row + j]! * x[j]!;
+      s1 += A[row + j + 1]! * x[j + 1]!;
+      s2 += A[row + j + 2]! * x[j + 2]!;
+      s3 += A[row + j + 3]! * x[j + 3]!;
     }
+    for (; j < n; j++) s0 += A[row + j]! * x[j]!;
+    y[i] = s0 + s1 + s2 + s3;
   }
 }
 
@@ -36,7 +37,7 @@ function start(n: number): Float64Array {
  * when the dominant eigenvalues are a complex pair, as for a rotation, where the ratio oscillates.
  */
 export function spectralRadius(A: Float64Array, n: number, o: { burn?: number; average?: number } = {}): number {
-  const burn = o.burn ?? 200;
+  const burn = o.burn ?? 100;
   const average = o.average ?? 200;
   let v: Float64Array = start(n);
   let w: Float64Array = new Float64Array(n);
@@ -52,21 +53,25 @@ export function spectralRadius(A: Float64Array, n: number, o: { burn?: number; a
   return Math.exp(logSum / average);
 }
 
-/** The largest singular value of A: power iteration on A^T A until it changes by less than 1e-12. */
-export function sigmaMax(A: Float64Array, n: number, maxIter = 500): number {
+/** The largest singular value of A: power iteration on A^T A, read through the Rayleigh quotient
+ *  ‖A v‖² (which converges twice as fast as the iterate), until it changes by less than 1e-10. */
+export function sigmaMax(A: Float64Array, n: number, maxIter = 300): number {
+  const AT = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) AT[j * n + i] = A[i * n + j]!;
   let v: Float64Array = start(n);
   const u = new Float64Array(n);
   let w: Float64Array = new Float64Array(n);
   let prev = 0;
   for (let k = 0; k < maxIter; k++) {
     matVec(A, n, v, u);
-    matVec(A, n, u, w, true);
-    const s = norm(w); // = sigma^2 once v is the top right singular vector
-    if (s === 0 || !Number.isFinite(s)) return s === 0 ? 0 : s;
+    const q = u.reduce((s, x) => s + x * x, 0); // v^T A^T A v, v a unit vector
+    if (q === 0 || !Number.isFinite(q)) return Math.sqrt(q);
+    if (Math.abs(q - prev) <= 1e-10 * q) return Math.sqrt(q);
+    prev = q;
+    matVec(AT, n, u, w);
+    const s = norm(w);
     for (let i = 0; i < n; i++) w[i]! /= s;
     [v, w] = [w, v];
-    if (Math.abs(s - prev) <= 1e-12 * s) return Math.sqrt(s);
-    prev = s;
   }
   return Math.sqrt(prev);
 }
