@@ -16,6 +16,7 @@ import { train } from '../src/train/run.js';
 import { identityDistance, sigmaMax, spectralRadius } from '../src/train/spectral.js';
 import { createTrainer } from '../src/train/trainer.js';
 import { isUserError } from '../src/util/errors.js';
+import { Rng } from '../src/util/rng.js';
 
 const close = (t: { true(v: boolean, m?: string): void }, a: number, b: number, tol: number, what: string) =>
   t.true(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
@@ -193,4 +194,23 @@ test.serial('a run stores a profile at every evaluation and trains exactly as wi
   }
   t.is(series[0]!.length, 5); // test_mse at 0, 10, 20; train_loss at 10, 20
   t.deepEqual(series[0], series[1]);
+});
+
+test.serial('language modelling: the probe batch comes from its seed alone and leaves the training streams where they were', async (t) => {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'irnn-diag-lm-'));
+  const cfg = composeConfig({ overrides: ['task=lm_words', 'task.vocab_size=300', 'task.bptt=8', 'task.eval_tokens=400', 'task.embed_size=8', 'model.hidden=8', 'train.batch_size=4', 'backend=cpu'] }).config;
+  const [a, b] = [await createTrainer({ cfg, cacheDir }), await createTrainer({ cfg, cacheDir })];
+  const rng = () => new Rng(0, 'gradient-probe');
+  const probe = a.task.probeBatch!(4, rng());
+  t.deepEqual(a.task.probeBatch!(4, rng()), probe);
+  const [x, y] = [probe.x as Int32Array, probe.y as Int32Array];
+  for (let r = 0; r < 4; r++) t.deepEqual(x.subarray(r * 8 + 1, r * 8 + 8), y.subarray(r * 8, r * 8 + 7), 'y is x one token later');
+  const plain = Array.from({ length: 3 }, () => b.task.trainBatch(4, rng()).x);
+  const interleaved = Array.from({ length: 3 }, () => {
+    a.task.probeBatch!(4, rng());
+    return a.task.trainBatch(4, rng()).x;
+  });
+  t.deepEqual(interleaved, plain);
+  a.dispose();
+  b.dispose();
 });
