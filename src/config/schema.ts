@@ -31,7 +31,7 @@ export interface Config {
 type Rule = 'int>=0' | 'int>0' | 'number' | 'number>0' | 'number>=0' | 'boolean' | 'string' | readonly string[];
 
 function fail(key: string, want: string, v: unknown): never {
-  const shown = typeof v === 'string' ? `'${v}'` : JSON.stringify(v);
+  const shown = typeof v === 'string' ? `'${v}'` : typeof v === 'number' ? String(v) : JSON.stringify(v);
   throw new UserError(`${key}: expected ${want}, got ${shown}`);
 }
 
@@ -58,10 +58,10 @@ export function need(tree: object, key: string, rule: Rule, o: { optional?: bool
       if (typeof v !== 'number' || !Number.isFinite(v)) fail(key, 'a number', v);
       return;
     case 'number>0':
-      if (typeof v !== 'number' || !(v > 0)) fail(key, 'a number > 0', v);
+      if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0)) fail(key, 'a number > 0', v);
       return;
     case 'number>=0':
-      if (typeof v !== 'number' || !(v >= 0)) fail(key, 'a number >= 0', v);
+      if (typeof v !== 'number' || !Number.isFinite(v) || !(v >= 0)) fail(key, 'a number >= 0', v);
       return;
     case 'boolean':
       if (typeof v !== 'boolean') fail(key, 'true or false', v);
@@ -78,8 +78,19 @@ export const CELLS = ['rnn_relu', 'rnn_tanh', 'lstm', 'gru'] as const;
 const INITS = Object.keys(INITIALIZERS);
 const ENGINES = ['auto', 'fused', 'unrolled'] as const;
 
+/** Every number anywhere in a config is finite: YAML's .inf and .nan, and literals that overflow
+ *  (1e400), are type errors, whatever key holds them. */
+export function checkFinite(v: unknown, key = ''): void {
+  if (typeof v === 'number' && !Number.isFinite(v)) fail(key, 'a finite number', v);
+  if (Array.isArray(v)) v.forEach((x) => checkFinite(x, key));
+  else if (v !== null && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) checkFinite(x, key ? `${key}.${k}` : k);
+  }
+}
+
 /** Checks the keys shared by every run and narrows the tree to a Config. */
 export function validate(tree: Tree, known: { tasks: string[]; optimizers: string[]; backends: readonly string[] }): Config {
+  checkFinite(tree);
   need(tree, 'seed', 'int>=0');
   need(tree, 'backend', known.backends);
   need(tree, 'train.batch_size', 'int>0');
