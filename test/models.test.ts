@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { SequenceModel, reverseTime, type ModelSpec } from '../src/models/sequence.js';
 import { initBackend } from '../src/train/backend.js';
 import { GATES, type CellKind } from '../src/models/recurrence.js';
-import { CELLS } from '../src/config/schema.js';
+import { CELLS } from '../src/kernels/contract.js';
 
 test.before(async () => {
   await initBackend('wasm');

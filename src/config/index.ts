@@ -1,8 +1,8 @@
 // Config entry point: compose experiments/ with overrides, resolve ${...}, check the keys every
 // run needs, and name the run (a hash of the resolved config). Nothing here trains or stores.
 import { createHash } from 'node:crypto';
-import { TASKS } from '../tasks/index.js';
-import { BACKENDS } from '../train/backend.js';
+import { TASK_NAMES } from '../tasks/names.js';
+import { BACKENDS } from '../train/backend-names.js';
 import { compose, groupOptions, type Composed } from './compose.js';
 import { interpolate } from './interpolate.js';
 import { validate, type Config } from './schema.js';
@@ -25,7 +25,7 @@ export function composeConfig(opts: { overrides: string[]; root?: string }): Res
   const composed = compose(opts);
   const tree = interpolate(composed.tree);
   const config = validate(tree, {
-    tasks: Object.keys(TASKS),
+    tasks: [...TASK_NAMES],
     // The optimizer files are the list of names (train/optimizers.ts maps each to tfjs), so
     // composing a config never loads tfjs.
     optimizers: groupOptions('optimizer', opts.root),

@@ -3,6 +3,7 @@
 import { UserError } from '../util/errors.js';
 import type { Value } from './overrides.js';
 import { getPath, type Tree } from './tree.js';
+import { CELLS, ENGINES } from '../kernels/contract.js';
 import { INITIALIZERS } from '../models/initializers.js';
 
 export interface Config {
@@ -72,11 +73,9 @@ export function need(tree: object, key: string, rule: Rule, o: { optional?: bool
   }
 }
 
-// Cell and engine names mirror models/recurrence.ts, which loads tfjs; configs are checked
-// without it. The initialiser registry is light, so its names are read from it.
-export const CELLS = ['rnn_relu', 'rnn_tanh', 'lstm', 'gru'] as const;
+// Cell and engine names come from the kernels' contract and initialisers from their registry:
+// both are light modules, so a config is checked without loading tfjs.
 const INITS = Object.keys(INITIALIZERS);
-const ENGINES = ['auto', 'fused', 'unrolled'] as const;
 
 /** Every number anywhere in a config is finite: YAML's .inf and .nan, and literals that overflow
  *  (1e400), are type errors, whatever key holds them. */
