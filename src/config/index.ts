@@ -5,6 +5,7 @@ import { TASK_NAMES } from '../tasks/names.js';
 import { BACKENDS } from '../train/backend-names.js';
 import { compose, groupOptions, type Composed } from './compose.js';
 import { interpolate } from './interpolate.js';
+import { checkMemory } from './memory.js';
 import { validate, type Config } from './schema.js';
 import { canonicalJson, type Tree } from './tree.js';
 
@@ -31,6 +32,7 @@ export function composeConfig(opts: { overrides: string[]; root?: string }): Res
     optimizers: groupOptions('optimizer', opts.root),
     backends: BACKENDS,
   });
+  checkMemory(config); // before anything is loaded or stored: sizes no machine holds are refused
   return { config, choices: composed.choices, sweep: composed.sweep, overrides: opts.overrides };
 }
 

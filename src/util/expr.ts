@@ -11,7 +11,7 @@ import { UserError } from './errors.js';
 /** What an expression may call, by name (documented in the README). */
 export const FUNCTIONS = [
   'abs', 'ceil', 'floor', 'round', 'fix', 'sign', 'sqrt', 'cbrt', 'exp', 'log', 'log2', 'log10', 'pow', 'mod',
-  'min', 'max', 'sum', 'mean', 'median', 'std',
+  'min', 'max', 'sum', 'mean', 'median', 'std', 'equalText',
 ] as const;
 /** Operators by the mathjs function they call: + - * / ^ % mod, comparisons, and/or/not/xor. */
 const OPERATORS = [
