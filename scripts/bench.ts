@@ -13,6 +13,7 @@ import { activeKernel, AUX_WIDTH } from '../src/kernels/index.js';
 import { loadNativeKernel } from '../src/kernels/native.js';
 import { GATES, type CellKind } from '../src/models/recurrence.js';
 import { createTrainer } from '../src/train/trainer.js';
+import { median } from '../src/util/median.js';
 
 const B = 16;
 const H = 100;
@@ -34,11 +35,6 @@ const { values: args } = parseArgs({
   },
 });
 const RUNS = Number(args.runs);
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 /** Median milliseconds per call: wall clock, and CPU time of this process (which other
  *  processes on a shared machine disturb much less). */
@@ -62,7 +58,7 @@ function timeIt(fn: () => void, o: { warmup: number; runs: number }): Timing {
     wall.push(performance.now() - t0);
     cpu.push(cpuMs() - c0);
   }
-  return { wall: median(wall), cpu: median(cpu) };
+  return { wall: median(wall)!, cpu: median(cpu)! };
 }
 
 /** Forward + backward of the fused kernel alone on ready buffers (no tensors, no copies), with

@@ -9,6 +9,7 @@ import type { Db } from '../store/db.js';
 import { findFinished } from '../store/runs.js';
 import { endJob, getSweep, interruptRun, requeueJob, runStatus, type JobRecord, type SweepRecord } from '../store/sweeps.js';
 import { isUserError, UserError } from '../util/errors.js';
+import { sleep } from '../util/time.js';
 
 export interface PlannedJob {
   /** 1-based position in the sweep (sweep_jobs.idx). */
@@ -84,8 +85,6 @@ function isStale(job: JobRecord, staleMs = STALE_MS, at = Date.now()): boolean {
   const beat = job.heartbeatAt ?? job.startedAt;
   return beat === null || at - Date.parse(beat) > staleMs;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Resuming: waits for jobs that are still alive elsewhere, adopts runs that finished although
  *  their job record did not, marks the runs of lost jobs interrupted (their metric rows stay with

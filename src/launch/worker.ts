@@ -7,9 +7,9 @@ import { Db } from '../store/db.js';
 import { claimJob, endJob, jobHeartbeat, linkJobRun, type JobStatus } from '../store/sweeps.js';
 import { train } from '../train/run.js';
 import { isUserError } from '../util/errors.js';
+import { HEARTBEAT_MS } from '../util/time.js';
 import type { FromWorker, ToWorker } from './local.js';
 
-const HEARTBEAT_MS = 5000;
 const [dbPath, sweepIdText] = process.argv.slice(2);
 const sweepId = Number(sweepIdText);
 

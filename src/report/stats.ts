@@ -5,6 +5,7 @@ import type { RunRecord } from '../store/runs.js';
 import type { History, ModelGroup, SettingGroup } from './queries.js';
 import type { TaskMeta } from './metrics.js';
 import { math } from './math.js';
+import { median } from '../util/median.js';
 
 export interface Summary {
   mean: number;
@@ -17,11 +18,6 @@ export function summarize(values: number[]): Summary | null {
   const xs = values.filter((v) => Number.isFinite(v));
   if (xs.length === 0) return null;
   return { mean: Number(math.mean(xs)), std: xs.length > 1 ? Number(math.std(xs)) : null, n: xs.length };
-}
-
-export function median(values: number[]): number | null {
-  const xs = values.filter((v) => Number.isFinite(v));
-  return xs.length ? Number(math.median(xs)) : null;
 }
 
 export interface SettingStats {

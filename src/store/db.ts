@@ -5,12 +5,12 @@ import { existsSync, mkdirSync, openSync, readSync, closeSync, statSync } from '
 import { dirname } from 'node:path';
 import sqlite3 from 'sqlite3';
 import { UserError } from '../util/errors.js';
+import { sleep } from '../util/time.js';
 import { MIGRATIONS } from './migrations.js';
 
 export const DEFAULT_DB = 'results/results.sqlite';
 type Param = string | number | null | boolean;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const isBusy = (e: unknown) => /SQLITE_BUSY|SQLITE_LOCKED/.test(String((e as Error)?.message ?? e));
 
 export class Db {

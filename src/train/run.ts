@@ -8,6 +8,8 @@ import { createRun, describeRun, finishRun, heartbeat, logMetrics, type RunStatu
 import type { Task } from '../tasks/task.js';
 import { provenance } from './provenance.js';
 import { createTrainer } from './trainer.js';
+import { median } from '../util/median.js';
+import { HEARTBEAT_MS } from '../util/time.js';
 
 export interface TrainEvents {
   onStart?(e: { runId: number; backend: string; engine: string; params: number; steps: number; taskInfo: Record<string, unknown> }): void;
@@ -24,15 +26,7 @@ export interface TrainResult {
   error: string | null;
 }
 
-const HEARTBEAT_MS = 5000;
 const tick = () => new Promise<void>((r) => setImmediate(r));
-
-function median(xs: number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 export async function train(opts: {
   resolved: ResolvedConfig;
@@ -84,7 +78,7 @@ export async function train(opts: {
       const metrics: Record<string, number> = { ...trainer!.evaluate() };
       if (losses.length) metrics['train_loss'] = losses.reduce((a, b) => a + b, 0) / losses.length;
       if (times.length) {
-        metrics['ms_per_step'] = median(times);
+        metrics['ms_per_step'] = median(times)!;
         metrics['steps_per_sec'] = 1000 / metrics['ms_per_step'];
       }
       losses = [];
