@@ -101,7 +101,7 @@ export default class Sweep extends BaseCommand {
 
   /** Prints the expanded jobs; with an existing store, also which are already done. */
   private async dryRun(overrides: string[], dbPath: string, rerun: boolean): Promise<Record<string, unknown>> {
-    const db = existsSync(dbPath) ? await this.openDb(dbPath) : null;
+    const db = existsSync(dbPath) ? await this.readDb(dbPath) : null;
     const jobs = await planNew(db, { overrides, rerun });
     const done = jobs.filter((j) => j.doneRunId !== null).length;
     this.log(`${jobs.length} job${jobs.length === 1 ? '' : 's'}${done ? ` (${done} already done)` : ''}; dry run, nothing runs:`);
