@@ -6,6 +6,7 @@ import type { History, ModelGroup, SettingGroup } from './queries.js';
 import type { TaskMeta } from './metrics.js';
 import { math } from './math.js';
 import { median } from '../util/median.js';
+import { engineLabel } from './provenance.js';
 
 export interface Summary {
   mean: number;
@@ -114,7 +115,7 @@ export function speedRows(runs: RunRecord[], histories: Map<number, History>): S
   const groups = new Map<string, { row: Omit<SpeedRow, 'msPerStep' | 'stepsPerSec'>; ms: number[]; sps: number[] }>();
   for (const r of runs) {
     const backend = r.backend ?? 'unknown';
-    const engine = r.engine ?? 'unknown';
+    const engine = engineLabel(r);
     const key = JSON.stringify([r.model, backend, engine]);
     const g = groups.get(key) ?? { row: { model: r.model, backend, engine, runs: 0 }, ms: [], sps: [] };
     g.row.runs++;

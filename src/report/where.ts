@@ -8,12 +8,12 @@ import { compileExpression, formatValue } from '../util/expr.js';
 
 /** The names an expression can use for one run: the config tree (`model.hidden`, `optimizer.lr`,
  *  `task.seq_len`, `seed`, ...), the run's columns (`id`, `status`, `step`, `steps`, `params`,
- *  `engine`, `host`, `diverged_step`; `run.task` and `run.model` are the choice names), and its
+ *  `engine`, `kernel`, `simd_width`, `host`, `diverged_step`; `run.task` and `run.model` are the choice names), and its
  *  final metrics (`test_mse`, `ms_per_step`, ...; also as `metrics.test_mse`). */
 export function runScope(run: RunRecord): Record<string, unknown> {
   const columns = {
     id: run.id, status: run.status, task: run.task, model: run.model, seed: run.seed, step: run.step, steps: run.steps,
-    params: run.params, diverged_step: run.divergedStep, backend: run.backend, engine: run.engine, host: run.host,
+    params: run.params, diverged_step: run.divergedStep, backend: run.backend, engine: run.engine, kernel: run.kernel, simd_width: run.simdWidth, host: run.host,
     git_commit: run.git.commit, git_dirty: run.git.dirty,
   };
   const { task: _t, model: _m, ...topColumns } = columns;

@@ -63,4 +63,8 @@ export const MIGRATIONS: string[] = [
      PRIMARY KEY (sweep_id, idx)
    );
    CREATE INDEX sweep_jobs_by_run ON sweep_jobs (run_id);`,
+  // 3: which kernel implementation ran the fused engine ('native' or 'typescript'; null for the
+  // unrolled engine and for runs recorded before this column), and the native build's SIMD width.
+  `ALTER TABLE runs ADD COLUMN kernel TEXT;
+   ALTER TABLE runs ADD COLUMN simd_width INTEGER;`,
 ];

@@ -37,6 +37,11 @@ export interface RunRecord {
   versions: Record<string, string>;
   backend: string | null;
   engine: string | null;
+  /** The implementation behind the fused engine: 'native' or 'typescript' (null: unrolled engine,
+   *  or recorded before kernels were). */
+  kernel: string | null;
+  /** Floats per SIMD register of the native kernels (16 = AVX-512, 8 = AVX2); null otherwise. */
+  simdWidth: number | null;
   host: string | null;
   startedAt: string;
   endedAt: string | null;
@@ -66,6 +71,8 @@ interface RunRow {
   versions_json: string | null;
   backend: string | null;
   engine: string | null;
+  kernel?: string | null; // absent in stores from before migration 3, read as they are
+  simd_width?: number | null;
   host: string | null;
   started_at: string;
   ended_at: string | null;
@@ -87,14 +94,15 @@ export async function createRun(db: Db, r: NewRun): Promise<number> {
   return res.lastID;
 }
 
-/** Facts known once the run is built: backend, engine, task info, parameter count. */
+/** Facts known once the run is built: backend, engine and the kernel behind it, task info,
+ *  parameter count. */
 export async function describeRun(
   db: Db,
   id: number,
-  d: { backend: string; engine: string; taskInfo: Record<string, unknown>; params: number },
+  d: { backend: string; engine: string; kernel?: { impl: string; simdWidth: number | null } | null; taskInfo: Record<string, unknown>; params: number },
 ): Promise<void> {
-  await db.run('UPDATE runs SET backend = ?, engine = ?, task_info_json = ?, params = ?, heartbeat_at = ? WHERE id = ?', [
-    d.backend, d.engine, JSON.stringify(d.taskInfo), d.params, now(), id,
+  await db.run('UPDATE runs SET backend = ?, engine = ?, kernel = ?, simd_width = ?, task_info_json = ?, params = ?, heartbeat_at = ? WHERE id = ?', [
+    d.backend, d.engine, d.kernel?.impl ?? null, d.kernel?.simdWidth ?? null, JSON.stringify(d.taskInfo), d.params, now(), id,
   ]);
 }
 
@@ -147,6 +155,8 @@ function toRecord(r: RunRow, metrics: Record<string, number | null>): RunRecord 
     versions: r.versions_json ? JSON.parse(r.versions_json) : {},
     backend: r.backend,
     engine: r.engine,
+    kernel: r.kernel ?? null,
+    simdWidth: r.simd_width ?? null,
     host: r.host,
     startedAt: r.started_at,
     endedAt: r.ended_at,

@@ -8,6 +8,7 @@ import { createRun, describeRun, finishRun, heartbeat, logMetrics, type RunStatu
 import type { Task } from '../tasks/task.js';
 import { provenance } from './provenance.js';
 import { createTrainer } from './trainer.js';
+import { kernelInUse } from '../kernels/index.js';
 import { median } from '../util/median.js';
 import { HEARTBEAT_MS } from '../util/time.js';
 
@@ -69,7 +70,7 @@ export async function train(opts: {
     // Stored with the task's facts: what ranks the run and what it is compared with, so that
     // listings and reports read them from the store alone.
     const taskInfo = { ...task.info, main_metric: task.mainMetric, baseline: task.baseline ?? null };
-    await describeRun(db, runId, { backend: trainer.backend, engine: model.engine, taskInfo, params: model.paramCount });
+    await describeRun(db, runId, { backend: trainer.backend, engine: model.engine, kernel: kernelInUse(model.engine), taskInfo, params: model.paramCount });
     events.onStart?.({ runId, backend: trainer.backend, engine: model.engine, params: model.paramCount, steps: cfg.train.steps, taskInfo });
 
     let losses: number[] = [];
