@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import type { Db } from '../store/db.js';
 import { createSweep, getSweep, setSweepStatus, skipJob, type JobRecord, type SweepStatus } from '../store/sweeps.js';
 import { launchLocal, type JobOutcome, type LaunchEvents } from './local.js';
-import { planNew, planResume, type PlannedJob } from './plan.js';
+import { currentCode, planNew, planResume, type PlannedJob } from './plan.js';
 
 export type { JobOutcome } from './local.js';
 export type { PlannedJob } from './plan.js';
@@ -42,6 +42,8 @@ export async function runSweep(opts: {
   workers?: number;
   failFast?: boolean;
   rerun?: boolean;
+  /** Finished runs of other code (another commit, uncommitted changes) do not count as done. */
+  rerunOtherCommits?: boolean;
   /** The command line, stored with the sweep. */
   command: string;
   signal?: AbortSignal;
@@ -53,17 +55,20 @@ export async function runSweep(opts: {
   let planned: PlannedJob[];
   let stale: number[] = [];
   let total: number;
+  // A resumed sweep keeps the rule it was created with.
+  const strict = opts.resume !== undefined ? (await getSweep(db, opts.resume))?.spec['rerunOtherCommits'] === true : opts.rerunOtherCommits === true;
+  const only = strict ? currentCode() : undefined;
   if (opts.resume !== undefined) {
-    const r = await planResume(db, opts.resume, { staleMs: opts.staleMs, onWait: events.onWait });
+    const r = await planResume(db, opts.resume, { staleMs: opts.staleMs, onWait: events.onWait, only });
     ({ jobs: planned, stale } = r);
     sweepId = r.sweep.id;
     total = r.sweep.total;
     await setSweepStatus(db, sweepId, 'running');
   } else {
-    planned = await planNew(db, { overrides: opts.overrides, rerun: opts.rerun });
+    planned = await planNew(db, { overrides: opts.overrides, rerun: opts.rerun, rerunOtherCommits: strict, code: only });
     total = planned.length;
     sweepId = await createSweep(db, {
-      spec: { overrides: opts.overrides, jobs: planned.length, rerun: opts.rerun ?? false },
+      spec: { overrides: opts.overrides, jobs: planned.length, rerun: opts.rerun ?? false, rerunOtherCommits: strict },
       command: opts.command,
       jobs: planned,
     });
@@ -82,6 +87,7 @@ export async function runSweep(opts: {
       workers: opts.workers ?? availableParallelism(),
       failFast: opts.failFast,
       rerun: opts.rerun,
+      only,
       signal: opts.signal,
       events,
     });

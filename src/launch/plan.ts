@@ -6,9 +6,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { composeConfig, configHash } from '../config/index.js';
 import { expandSweep } from '../config/sweep.js';
 import type { Db } from '../store/db.js';
-import { findFinished } from '../store/runs.js';
+import { findFinishedRun, isSameCode, type SameCode } from '../store/runs.js';
 import { endJob, getSweep, interruptRun, requeueJob, runStatus, type JobRecord, type SweepRecord } from '../store/sweeps.js';
 import { isUserError, UserError } from '../util/errors.js';
+import { gitState, HARNESS_ROOT, type GitState } from '../util/git.js';
 import { sleep } from '../util/time.js';
 
 export interface PlannedJob {
@@ -18,6 +19,14 @@ export interface PlannedJob {
   configHash: string;
   /** A finished run with the same config, if one exists (the job is skipped unless --rerun). */
   doneRunId: number | null;
+  /** That run ran other code: another commit, or a checkout with uncommitted changes (then or now). */
+  doneByOtherCode: boolean;
+}
+
+/** The code a finished run must have run to count as done under --rerun-other-commits: this
+ *  commit from a clean checkout; with uncommitted changes (or no git) no run's code is known to match. */
+export function currentCode(git: GitState = gitState(HARNESS_ROOT)): SameCode {
+  return { commit: git.dirty === false ? git.commit : null };
 }
 
 /** A `running` job is stale when its worker is gone or has not written a heartbeat for this long. */
@@ -50,15 +59,22 @@ export function varyingParts(jobs: string[][]): string[][] {
   return jobs.map((j) => j.filter((o) => !common.includes(o)));
 }
 
-/** A new sweep's jobs. With `db` null (a dry run without a store) nothing is looked up. */
-export async function planNew(db: Db | null, o: { overrides: string[]; rerun?: boolean }): Promise<PlannedJob[]> {
+/** A new sweep's jobs. With `db` null (a dry run without a store) nothing is looked up. A job is
+ *  done when its config has a finished run; with `rerunOtherCommits` only a run of the current
+ *  code (`code`, default: this checkout) counts. */
+export async function planNew(
+  db: Db | null,
+  o: { overrides: string[]; rerun?: boolean; rerunOtherCommits?: boolean; code?: SameCode },
+): Promise<PlannedJob[]> {
   const jobs = expandSweep({ overrides: o.overrides }).map((overrides, i) => ({ idx: i + 1, overrides }));
   const hashes = validateJobs(jobs);
+  const look = db !== null && !o.rerun;
+  const code = look ? (o.code ?? currentCode()) : { commit: null };
   const out: PlannedJob[] = [];
   for (const j of jobs) {
     const configHash = hashes.get(j.idx)!;
-    const doneRunId = db && !o.rerun ? ((await findFinished(db, configHash)) ?? null) : null;
-    out.push({ ...j, configHash, doneRunId });
+    const done = look ? await findFinishedRun(db, configHash, o.rerunOtherCommits ? { only: code } : { prefer: code }) : undefined;
+    out.push({ ...j, configHash, doneRunId: done?.id ?? null, doneByOtherCode: done !== undefined && !isSameCode(done.git, code) });
   }
   return out;
 }
@@ -92,7 +108,7 @@ function isStale(job: JobRecord, staleMs = STALE_MS, at = Date.now()): boolean {
 export async function planResume(
   db: Db,
   sweepId: number,
-  o: { staleMs?: number; onWait?: (jobs: JobRecord[]) => void } = {},
+  o: { staleMs?: number; onWait?: (jobs: JobRecord[]) => void; only?: SameCode } = {},
 ): Promise<{ sweep: SweepRecord; jobs: PlannedJob[]; stale: number[] }> {
   let sweep = await getSweep(db, sweepId);
   if (!sweep) throw new UserError(`sweep ${sweepId}: no such sweep in ${db.path}`);
@@ -106,6 +122,7 @@ export async function planResume(
   const open = sweep.jobs.filter((j) => j.status !== 'finished' && j.status !== 'diverged');
   const stale = open.filter((j) => j.status === 'running').map((j) => j.idx);
   const hashes = validateJobs(open);
+  const code = o.only ?? currentCode();
   const jobs: PlannedJob[] = [];
   for (const j of open) {
     const status = j.runId === null ? undefined : await runStatus(db, j.runId);
@@ -116,7 +133,8 @@ export async function planResume(
     if (status === 'running') await interruptRun(db, j.runId!, `its worker was lost; sweep ${sweepId} was resumed`);
     const configHash = hashes.get(j.idx)!;
     await requeueJob(db, sweepId, j.idx, configHash);
-    jobs.push({ idx: j.idx, overrides: j.overrides, configHash, doneRunId: (await findFinished(db, configHash)) ?? null });
+    const done = await findFinishedRun(db, configHash, { only: o.only });
+    jobs.push({ idx: j.idx, overrides: j.overrides, configHash, doneRunId: done?.id ?? null, doneByOtherCode: done !== undefined && !isSameCode(done.git, code) });
   }
   return { sweep: (await getSweep(db, sweepId))!, jobs, stale };
 }

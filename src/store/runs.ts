@@ -208,10 +208,37 @@ export async function metricHistory(db: Db, runId: number): Promise<Array<{ step
   return db.all('SELECT step, name, value, wall_time AS wallTime FROM metrics WHERE run_id = ? ORDER BY step, name', [runId]);
 }
 
-/** A finished run with this config hash, if one exists (what a sweep skips). */
-export async function findFinished(db: Db, configHash: string): Promise<number | undefined> {
-  const r = await db.get<{ id: number }>("SELECT id FROM runs WHERE config_hash = ? AND status = 'finished' ORDER BY id LIMIT 1", [configHash]);
-  return r?.id;
+/** Which finished runs count as done for a sweep: any (no rule), or only those that ran at
+ *  `commit` from a clean checkout (`commit` null: none, as when the current checkout is dirty). */
+export interface SameCode {
+  commit: string | null;
+}
+
+export interface FinishedRun {
+  id: number;
+  git: { commit: string | null; dirty: boolean | null };
+}
+
+/** A finished run with this config hash, if one exists (what a sweep skips); one that ran at
+ *  `prefer.commit` from a clean checkout comes first. With `only`, no other run counts. */
+export async function findFinishedRun(db: Db, configHash: string, o: { only?: SameCode; prefer?: SameCode } = {}): Promise<FinishedRun | undefined> {
+  const code = o.only ?? o.prefer;
+  const same = 'git_commit IS NOT NULL AND git_commit = ? AND git_dirty = 0';
+  const r = await db.get<{ id: number; git_commit: string | null; git_dirty: number | null }>(
+    `SELECT id, git_commit, git_dirty FROM runs WHERE config_hash = ? AND status = 'finished' ${o.only ? `AND ${same}` : ''}
+     ORDER BY ${code ? `(${same}) DESC, ` : ''}id LIMIT 1`,
+    [configHash, ...(o.only ? [code!.commit] : []), ...(code ? [code.commit] : [])],
+  );
+  return r && { id: r.id, git: { commit: r.git_commit, dirty: r.git_dirty === null ? null : r.git_dirty === 1 } };
+}
+
+export async function findFinished(db: Db, configHash: string, only?: SameCode): Promise<number | undefined> {
+  return (await findFinishedRun(db, configHash, { only }))?.id;
+}
+
+/** Whether a run's recorded code is `code`: the same commit, both checkouts clean. */
+export function isSameCode(git: { commit: string | null; dirty: boolean | null }, code: SameCode): boolean {
+  return code.commit !== null && git.commit === code.commit && git.dirty === false;
 }
 
 /** The metric a run is ranked by: the task's own, stored with the run once the task was built
