@@ -33,7 +33,7 @@ test('planning: done by any code by default, by this commit only under --rerun-o
   t.true(older < same);
   const overrides = [...TINY, 'seed=0,1,2,3'];
   const plan = (o: { rerunOtherCommits?: boolean; code: { commit: string | null } }) =>
-    planNew(db, { overrides, ...o }).then((jobs) => jobs.map((j) => [j.doneRunId, j.doneByOtherCode]));
+    planNew(db, { overrides, ...o }).then(({ jobs }) => jobs.map((j) => [j.doneRunId, j.doneByOtherCode]));
 
   // A run of this very code is preferred over an older one of another commit.
   t.deepEqual(await plan({ code: { commit: 'aaa' } }), [[same, false], [other, true], [dirty, true], [null, false]]);
@@ -41,7 +41,7 @@ test('planning: done by any code by default, by this commit only under --rerun-o
   // A checkout with uncommitted changes: no run is known to be of this code.
   t.deepEqual(await plan({ code: { commit: null } }), [[older, true], [other, true], [dirty, true], [null, false]]);
   t.deepEqual(await plan({ code: { commit: null }, rerunOtherCommits: true }), [[null, false], [null, false], [null, false], [null, false]]);
-  t.is(hashOf(job(0)), (await planNew(db, { overrides: job(0) }))[0]!.configHash);
+  t.is(hashOf(job(0)), (await planNew(db, { overrides: job(0) })).jobs[0]!.configHash);
   await db.close();
 });
 

@@ -20,7 +20,7 @@ export default class Report extends BaseCommand {
     '<%= config.bin %> report --where \'optimizer.lr < 1e-3 and status == "finished"\' --format md',
   ];
 
-  async run(): Promise<{ out: string; format: string; files: string[]; runs: number[]; tasks: string[] }> {
+  async run(): Promise<{ out: string; format: string; files: string[]; runs: number[]; tasks: string[]; glance: string }> {
     const { flags } = await this.parse(Report);
     const db = await this.readDb(flags.db); // read-only: a report never creates or migrates a store
     // Loaded here, not at the top: vega and mathjs would slow down every other command's start.
@@ -33,7 +33,7 @@ export default class Report extends BaseCommand {
       out: flags.out,
     });
     const extra = r.files.length > 1 ? ` (+ ${r.files.length - 1} SVG files beside it)` : '';
-    this.log(`wrote ${r.out}${extra}: ${r.runs.length} runs, ${r.tasks.join(', ')}`);
+    this.log(`wrote ${r.out}${extra}: ${r.runs.length} runs, ${r.tasks.join(', ')}\n\n${r.glance}`);
     return r;
   }
 }

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { runSweep, type SweepPlan } from '../launch/index.js';
 import { currentCode, planNew, varyingParts, type PlannedJob } from '../launch/plan.js';
+import type { SchedulerSettings } from '../launch/scheduler.js';
 import { sweepProgress, type SweepProgress } from '../launch/progress.js';
 import { getSweep } from '../store/sweeps.js';
 import { UserError } from '../util/errors.js';
@@ -22,7 +23,8 @@ export const SWEEP_FLAGS = {
     description: 'count a finished run as done only if it ran at the current commit from a clean checkout; run the others again',
     default: false,
   }),
-  resume: Flags.integer({ min: 1, helpGroup: 'SWEEP', description: 'finish sweep ID: run its unfinished jobs, and stale running ones again' }),
+  resume: Flags.integer({ min: 1, helpGroup: 'SWEEP', description: 'finish sweep ID: continue its interrupted jobs from their checkpoints, run its unfinished ones' }),
+  force: Flags.boolean({ helpGroup: 'SWEEP', description: 'with --resume: continue jobs whose checkpoints another code version wrote', default: false }),
 };
 
 export default class Sweep extends BaseCommand {
@@ -47,8 +49,9 @@ export default class Sweep extends BaseCommand {
       throw new UserError(`--resume ${flags.resume} takes no overrides: a resumed sweep runs the jobs it was created with`);
     }
     if (flags.resume !== undefined && (flags.rerun || flags['dry-run'] || flags['rerun-other-commits'])) {
-      throw new UserError('--resume cannot be combined with --rerun, --rerun-other-commits or --dry-run (a resumed sweep keeps its own rule)');
+      throw new UserError('--resume cannot be combined with --rerun, --rerun-other-commits or --dry-run (a resumed sweep keeps the rules it was created with)');
     }
+    if (flags.force && flags.resume === undefined) throw new UserError('--force goes with --resume');
     if (flags['dry-run']) return this.dryRun(overrides, flags.db, { rerun: flags.rerun, rerunOtherCommits: flags['rerun-other-commits'] });
 
     const db = await this.openDb(flags.db);
@@ -75,18 +78,22 @@ export default class Sweep extends BaseCommand {
         failFast: flags['fail-fast'],
         rerun: flags.rerun,
         rerunOtherCommits: flags['rerun-other-commits'],
+        force: flags.force,
         command: ['irnn', 'sweep', ...this.argv].join(' '),
         signal: controller.signal,
         events: {
           onWait: (jobs) =>
             process.stderr.write(`waiting for ${jobs.map((j) => `job ${j.idx} (pid ${j.workerPid})`).join(', ')}: still running elsewhere\n`),
+          onNotice: (line) => process.stderr.write(`${line}\n`),
           onPlan: (p) => {
             if (!this.jsonEnabled()) this.log(planLine(p));
-            const all = [...p.toRun, ...p.done].sort((a, b) => a.idx - b.idx);
+            const all = [...p.toRun, ...p.done, ...p.paused].sort((a, b) => a.idx - b.idx);
             const labels = new Map(varyingParts(all.map((j) => j.overrides)).map((l, i) => [all[i]!.idx, l.join(' ')]));
-            progress = sweepProgress({ total: p.toRun.length, label: (idx) => labels.get(idx) ?? '', quiet: quiet || p.toRun.length === 0 });
+            const total = p.toRun.length + p.paused.length;
+            progress = sweepProgress({ total, label: (idx) => labels.get(idx) ?? '', quiet: quiet || total === 0 });
+            for (const j of p.paused) progress.paused(j.idx);
           },
-          onJobStart: (e) => progress?.started(e.idx),
+          onJobStart: (e) => progress?.started(e.idx, e.resumed),
           onJobDone: (o) => progress?.finished(o),
         },
       });
@@ -96,6 +103,7 @@ export default class Sweep extends BaseCommand {
       if (result.outcomes.length > 0) this.log(`\n${text}`);
       const c = sweep.counts;
       this.log(`sweep ${sweep.id} ${sweep.status}: ${c.finished} finished, ${c.diverged} diverged, ${c.failed} failed` +
+        `${c.pruned ? `, ${c.pruned} pruned` : ''}` +
         `${c.queued + c.interrupted ? `, ${c.queued + c.interrupted} not finished (irnn sweep --resume ${sweep.id})` : ''}`);
       if (result.stopped === 'interrupted') process.exitCode = 130;
       else if (sweep.status !== 'finished') process.exitCode = 1;
@@ -112,7 +120,8 @@ export default class Sweep extends BaseCommand {
   private async dryRun(overrides: string[], dbPath: string, o: { rerun: boolean; rerunOtherCommits: boolean }): Promise<Record<string, unknown>> {
     const db = existsSync(dbPath) ? await this.readDb(dbPath) : null;
     const code = currentCode();
-    const jobs = await planNew(db, { overrides, ...o, code: o.rerunOtherCommits ? code : undefined });
+    const { jobs, settings } = await planNew(db, { overrides, ...o, code: o.rerunOtherCommits ? code : undefined });
+    if (settings.scheduler !== 'grid') this.log(schedulerLine(settings));
     const done = jobs.filter((j) => j.doneRunId !== null);
     const counts = doneCounts(done, o.rerunOtherCommits && db !== null && code.commit === null);
     this.log(`${jobs.length} job${jobs.length === 1 ? '' : 's'}${counts}; dry run, nothing runs:`);
@@ -134,16 +143,26 @@ function doneCounts(done: PlannedJob[], codeUnknown: boolean): string {
   return ` (${done.length} already done${by}${note})`;
 }
 
+function schedulerLine(s: SchedulerSettings): string {
+  return `scheduler ${s.scheduler}: rungs every x${s.reductionFactor} from step ${s.grace}; the best 1/${s.reductionFactor} at each rung go on, the rest are pruned`;
+}
+
 function planLine(p: SweepPlan): string {
   const head = p.resumed ? `resuming sweep ${p.sweepId}` : `sweep ${p.sweepId}`;
   const stale = p.stale.length ? `; stale (lost their worker, run again): job ${p.stale.join(', ')}` : '';
   const other = p.done.filter((j) => j.doneByOtherCode).length;
   const by = other ? `, ${other} of them by other code: another commit or uncommitted changes; --rerun-other-commits runs those again` : '';
-  const done = p.done.length ? `, ${p.done.length} already done (a finished run has the same config${by}; --rerun runs them all again)` : '';
-  if (p.toRun.length === 0) {
+  const cont = p.toRun.filter((j) => j.resume !== undefined).map((j) => j.idx);
+  const resumed = cont.length ? `; continued from checkpoints: job ${cont.join(', ')}` : '';
+  // --resume refuses --rerun, so the hint names what works: a new sweep with --rerun.
+  const hint = p.resumed ? 'a new sweep with --rerun runs them again' : '--rerun runs them again';
+  const done = p.done.length ? `, ${p.done.length} already done (a finished run has the same config${by}; ${hint})` : '';
+  const paused = p.paused.length ? `, ${p.paused.length} pruned (may be promoted)` : '';
+  const sched = p.settings.scheduler !== 'grid' && !p.resumed ? `\n${schedulerLine(p.settings)}` : '';
+  if (p.toRun.length === 0 && p.paused.length === 0) {
     return p.resumed
       ? `${head}: nothing left to run${done}`
       : `${head}: all ${p.total} jobs are already done (finished runs with the same config${by}); nothing to run`;
   }
-  return `${head}: ${p.toRun.length} of ${p.total} jobs to run${done}${stale}`;
+  return `${head}: ${p.toRun.length} of ${p.total} jobs to run${done}${paused}${stale}${resumed}${sched}`;
 }

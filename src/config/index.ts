@@ -19,8 +19,10 @@ export interface ResolvedConfig {
   overrides: string[];
 }
 
-/** Keys that change how a run is shown, never what it computes: left out of the run's hash. */
-const COSMETIC = ['train.log_every'];
+/** Keys that change how a run is shown, stored, scheduled or described, never what it computes:
+ *  left out of the run's hash (`sweep` is the whole section of sweep-scheduler settings, `budget`
+ *  a preset's statement of its cost). */
+const COSMETIC = ['train.log_every', 'train.checkpoint_every', 'train.checkpoint_keep', 'sweep', 'budget'];
 
 export function composeConfig(opts: { overrides: string[]; root?: string }): ResolvedConfig {
   const composed = compose(opts);
@@ -40,9 +42,10 @@ export function composeConfig(opts: { overrides: string[]; root?: string }): Res
 export function configHash(config: Config): string {
   const copy = structuredClone(config) as unknown as Tree;
   for (const key of COSMETIC) {
-    const [a, b] = key.split('.') as [string, string];
-    const section = copy[a] as Tree | undefined;
-    if (section) delete section[b];
+    const path = key.split('.');
+    const last = path.pop()!;
+    const section = path.reduce<Tree | undefined>((t, k) => t?.[k] as Tree | undefined, copy);
+    if (section) delete section[last];
   }
   return createHash('sha256').update(canonicalJson(copy)).digest('hex').slice(0, 16);
 }

@@ -9,7 +9,16 @@ import { INITIALIZERS } from '../models/initializers.js';
 export interface Config {
   seed: number;
   backend: string;
-  train: { batch_size: number; steps: number; eval_every: number; log_every: number; target: number | null; [k: string]: Value };
+  train: {
+    batch_size: number;
+    steps: number;
+    eval_every: number;
+    log_every: number;
+    target: number | null;
+    checkpoint_every?: number | null;
+    checkpoint_keep?: number;
+    [k: string]: Value | undefined;
+  };
   task: { name: string; [k: string]: Value };
   model: {
     name: string;
@@ -25,7 +34,7 @@ export interface Config {
     forget_bias?: number;
     [k: string]: Value | undefined;
   };
-  optimizer: { name: string; lr: number; clip: number | null; [k: string]: Value };
+  optimizer: { name: string; lr: number; clip: number | null; lr_half_life?: number | null; [k: string]: Value | undefined };
   [k: string]: unknown;
 }
 
@@ -86,6 +95,8 @@ export function checkFinite(v: unknown, key = ''): void {
     for (const [k, x] of Object.entries(v)) checkFinite(x, key ? `${key}.${k}` : k);
   }
 }
+// Mirrors the scheduler registry in launch/scheduler.ts.
+export const SCHEDULERS = ['grid', 'asha'] as const;
 
 /** Checks the keys shared by every run and narrows the tree to a Config. */
 export function validate(tree: Tree, known: { tasks: string[]; optimizers: string[]; backends: readonly string[] }): Config {
@@ -97,6 +108,12 @@ export function validate(tree: Tree, known: { tasks: string[]; optimizers: strin
   need(tree, 'train.eval_every', 'int>0');
   need(tree, 'train.log_every', 'int>0');
   need(tree, 'train.target', 'number', { nullable: true });
+  need(tree, 'train.checkpoint_every', 'int>0', { nullable: true });
+  need(tree, 'train.checkpoint_keep', 'int>0');
+  need(tree, 'sweep.scheduler', SCHEDULERS);
+  need(tree, 'sweep.grace', 'int>0');
+  need(tree, 'sweep.reduction_factor', 'int>0');
+  if ((getPath(tree, 'sweep.reduction_factor').value as number) < 2) fail('sweep.reduction_factor', 'a whole number >= 2', getPath(tree, 'sweep.reduction_factor').value);
   need(tree, 'task.name', known.tasks);
   need(tree, 'model.cell', CELLS);
   need(tree, 'model.init', INITS);
@@ -113,5 +130,6 @@ export function validate(tree: Tree, known: { tasks: string[]; optimizers: strin
   need(tree, 'optimizer.name', known.optimizers);
   need(tree, 'optimizer.lr', 'number>=0');
   need(tree, 'optimizer.clip', 'number>0', { nullable: true });
+  need(tree, 'optimizer.lr_half_life', 'number>0', { nullable: true, optional: true });
   return tree as unknown as Config;
 }

@@ -37,6 +37,11 @@ const commit = (r: RunRecord) =>
 const versions = (r: RunRecord) =>
   Object.keys(r.versions).sort().map((k) => `${k} ${r.versions[k]}`).join(', ') || 'unknown';
 
+const statusText = (r: RunRecord) =>
+  r.status === 'diverged' ? `✕ diverged at step ${r.divergedStep ?? r.step}`
+  : r.status === 'pruned' ? `pruned at step ${r.prune?.rung ?? r.step}`
+  : r.status;
+
 export function provenanceSection(runs: RunRecord[]): Section {
   const dirty = runs.filter((r) => r.git.dirty === true).length;
   const blocks: Block[] = [
@@ -68,7 +73,7 @@ export function provenanceSection(runs: RunRecord[]): Section {
           r.task,
           r.model,
           String(r.seed),
-          { text: r.status === 'diverged' ? `✕ diverged at step ${r.divergedStep ?? r.step}` : r.status, cls: r.status === 'diverged' ? 'diverged' : undefined },
+          { text: statusText(r), cls: r.status === 'diverged' ? 'diverged' : undefined },
           { text: commandLine(r), code: true },
         ]),
         rowCls: runs.map((r) => (r.status === 'diverged' ? 'diverged' : undefined)),

@@ -34,6 +34,16 @@ export interface ReportDoc {
   sections: Section[];
   /** The only time-dependent text; kept in the footer so the body stays byte-identical. */
   generatedAt: string;
+  /** The headline table (also inside a section), which `irnn report` prints as text. */
+  glance?: Table;
+}
+
+/** A table as aligned plain text (cells' text only), for a terminal. */
+export function tableText(t: Table): string {
+  const text = (c: Cell) => (typeof c === 'string' ? c : c.text);
+  const all = [t.header.map(text), ...t.rows.map((r) => r.map(text))];
+  const widths = all[0]!.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  return all.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -59,6 +69,8 @@ td.diverged, tr.diverged td.diverged { color: #b00020; font-weight: 700; }
 tr.diverged td { background: #fff4f4; }
 td.muted { color: #999; }
 td.paper { color: #555; font-style: italic; }
+tr.unverified td { color: #8a6d00; background: #fffbea; }
+td.unverified { font-weight: 700; }
 code, td.code { font: 12px/1.4 Menlo, Consolas, monospace; }
 td.code { white-space: pre-wrap; word-break: break-all; max-width: 620px; }
 td.model { white-space: nowrap; }

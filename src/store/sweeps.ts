@@ -4,8 +4,8 @@
 import type { Db } from './db.js';
 
 export type SweepStatus = 'running' | 'finished' | 'failed' | 'interrupted';
-export type JobStatus = 'queued' | 'running' | 'finished' | 'failed' | 'diverged' | 'interrupted';
-const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'finished', 'failed', 'diverged', 'interrupted'];
+export type JobStatus = 'queued' | 'running' | 'finished' | 'failed' | 'diverged' | 'interrupted' | 'pruned';
+const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'finished', 'failed', 'diverged', 'interrupted', 'pruned'];
 
 export interface JobRecord {
   sweepId: number;

@@ -34,3 +34,8 @@ export function gitState(root: string): GitState {
   const newFiles = untracked.split('\n').filter((l) => l.startsWith('??'));
   return { commit, dirty: tracked.length > 0 || newFiles.length > 0 };
 }
+
+/** The uncommitted changes to tracked files (`git diff HEAD`), or null without git. */
+export function gitDiff(root: string): string | null {
+  return git(root, ['diff', 'HEAD', '--no-ext-diff']);
+}
