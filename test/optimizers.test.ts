@@ -1,6 +1,7 @@
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
-import { clipByGlobalNorm } from '../src/train/optimizers.js';
+import { FusedAdam } from '../src/train/adam.js';
+import { clipByGlobalNorm, learningRate, OPTIMIZERS, setLearningRate } from '../src/train/optimizers.js';
 import { initBackend } from '../src/train/backend.js';
 
 test.before(async () => {
@@ -29,3 +30,57 @@ test('gradients within the clip, or with clipping off, are passed through unchan
     tf.dispose(Object.values(g));
   }
 });
+
+test('lr_half_life halves the rate every that many steps, and the update follows the rate set', (t) => {
+  const cfg = { name: 'sgd', lr: 0.8, clip: null, lr_half_life: 100 };
+  t.is(learningRate(cfg, 0), 0.8);
+  t.true(Math.abs(learningRate(cfg, 100) - 0.4) < 1e-15);
+  t.true(Math.abs(learningRate(cfg, 250) - 0.8 * 2 ** -2.5) < 1e-15);
+  t.is(learningRate({ ...cfg, lr_half_life: null }, 1e6), 0.8);
+  // One plain SGD step and one Adam step (whose first step moves each weight by lr) at a rate set
+  // after construction: the weight moves by exactly that rate.
+  for (const [name, make] of [['sgd', () => OPTIMIZERS.sgd({ ...cfg })], ['adam', () => OPTIMIZERS.adam({ ...cfg, name: 'adam' })]] as const) {
+    const opt = make();
+    const w = tf.variable(tf.scalar(1), true, `w-${name}`);
+    setLearningRate(opt, 0.25);
+    opt.applyGradients({ [w.name]: tf.scalar(1) } as never);
+    t.true(Math.abs(w.dataSync()[0]! - 0.75) < 1e-5, `${name}: ${w.dataSync()[0]}`);
+    opt.dispose();
+    w.dispose();
+  }
+});
+
+test('FusedAdam takes the same steps as tf.train.adam and keeps the same state', async (t) => {
+  const make = (tag: string) => [tf.variable(tf.tensor2d([[0.5, -1], [2, 0.25]]), true, `${tag}/w`), tf.variable(tf.tensor1d([0.1, -0.3, 0]), true, `${tag}/b`)];
+  const [ours, ref] = [make('fused'), make('tfjs')];
+  const opts = [0.05, 0.8, 0.95, 1e-7] as const;
+  const [a, b] = [new FusedAdam(...opts), tf.train.adam(...opts)];
+  const start = ours.map((v) => [...v.dataSync()]);
+  for (let step = 0; step < 4; step++) {
+    // A loss whose gradient changes sign and size from step to step.
+    const loss = (vs: tf.Variable[]) => () => tf.tidy(() => tf.add(tf.sum(tf.sin(tf.mul(vs[0]!, 3))), tf.sum(tf.square(tf.sub(vs[1]!, step)))) as tf.Scalar);
+    const ga = tf.variableGrads(loss(ours), ours);
+    const gb = tf.variableGrads(loss(ref), ref);
+    a.applyGradients(ga.grads as never);
+    b.applyGradients(gb.grads as never);
+    tf.dispose([ga.value, gb.value, ...Object.values(ga.grads), ...Object.values(gb.grads)]);
+    ours.forEach((v, i) => {
+      const [x, y] = [v.dataSync(), ref[i]!.dataSync()];
+      x.forEach((e, k) => t.true(Math.abs(e - y[k]!) <= 1e-6 * Math.max(1, Math.abs(y[k]!)), `step ${step} ${v.name}[${k}]: ${e} vs ${y[k]}`));
+    });
+  }
+  ours.forEach((v, i) => t.true(v.dataSync().every((e, k) => e !== start[i]![k]), `${v.name}: every weight moved`));
+  const [wa, wb] = [await a.getWeights(), await b.getWeights()];
+  t.deepEqual(wa.map((w) => w.name.replace('fused', '')), wb.map((w) => w.name.replace('tfjs', '')));
+  wa.forEach((w, i) => t.true(relErr(w.tensor.dataSync(), wb[i]!.tensor.dataSync()) < 1e-5, w.name));
+  a.dispose();
+  b.dispose();
+  tf.dispose([...ours, ...ref]);
+});
+
+const relErr = (x: ArrayLike<number>, y: ArrayLike<number>) => {
+  let num = 0;
+  let den = 1e-30;
+  for (let i = 0; i < y.length; i++) [num, den] = [num + (x[i]! - y[i]!) ** 2, den + y[i]! ** 2];
+  return Math.sqrt(num / den);
+};

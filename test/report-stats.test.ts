@@ -11,6 +11,7 @@ import { composeConfig, configHash } from '../src/config/index.js';
 import { Db } from '../src/store/db.js';
 import { createRun, describeRun, finishRun, listRuns, logMetrics, type RunRecord, type RunStatus } from '../src/store/runs.js';
 import { buildReport, makeReport } from '../src/report/index.js';
+import { paperValues } from '../src/report/task-section.js';
 import { groupRuns, loadHistories, selectRuns } from '../src/report/queries.js';
 import { taskMeta } from '../src/report/metrics.js';
 import { bestPerModel, modelStats, summarize } from '../src/report/stats.js';
@@ -30,6 +31,8 @@ interface Fake {
   overrides: string[];
   /** The main metric at steps 0, 10, 20 (the last is the final value). */
   curve: number[];
+  /** The validation twin at the same steps (default: the same values as `curve`). */
+  valid?: number[];
   status?: Exclude<RunStatus, 'running'>;
   /** Task info beyond seq_len; without `main_metric`, a run as stored before runs recorded it. */
   info?: Record<string, unknown>;
@@ -46,7 +49,8 @@ async function addRun(db: Db, f: Fake, metric: string): Promise<number> {
   await describeRun(db, id, { backend: 'wasm', engine: 'fused', taskInfo: { seq_len: 8, ...f.info }, params: 10 });
   const status = f.status ?? 'finished';
   for (const [i, v] of f.curve.entries()) {
-    await logMetrics(db, id, i * 10, { [metric]: v, ...(i ? { ms_per_step: 2 + (id % 3), steps_per_sec: 1000 / (2 + (id % 3)) } : {}) });
+    const twin = f.info?.['main_metric'] ? { [metric.replace(/^test_/, 'valid_')]: (f.valid ?? f.curve)[i]! } : {};
+    await logMetrics(db, id, i * 10, { [metric]: v, ...twin, ...(i ? { ms_per_step: 2 + (id % 3), steps_per_sec: 1000 / (2 + (id % 3)) } : {}) });
   }
   if (status === 'diverged') {
     await logMetrics(db, id, 15, { train_loss: NaN });
@@ -56,7 +60,7 @@ async function addRun(db: Db, f: Fake, metric: string): Promise<number> {
 }
 
 /** As train() stores them for the adding task (a made-up baseline, so reading it is what's tested). */
-const ADDING_INFO = { main_metric: { name: 'test_mse', goal: 'min' }, baseline: { metric: 'test_mse', value: 0.25, label: 'stored baseline' } };
+const ADDING_INFO = { main_metric: { name: 'test_mse', goal: 'min', select: 'valid_mse' }, baseline: { metric: 'test_mse', value: 0.25, label: 'stored baseline' } };
 
 const adding = (model: string, lr: string, seed: number, curve: number[], status?: Fake['status']): Fake => ({
   overrides: [`model=${model}`, `optimizer.lr=${lr}`, `seed=${seed}`, 'task.seq_len=8'],
@@ -109,6 +113,7 @@ test('settings merge seeds, diverged and failed runs are counted apart, best set
   const [add, px] = groups as [(typeof groups)[0], (typeof groups)[0]];
   const meta = taskMeta(add.runs);
   t.is(meta.metric, 'test_mse');
+  t.is(meta.select, 'valid_mse');
   t.is(meta.goal, 'min');
   t.deepEqual(meta.baseline, { value: 0.25, label: 'stored baseline' });
   t.true(meta.log);
@@ -125,7 +130,7 @@ test('settings merge seeds, diverged and failed runs are counted apart, best set
   t.is(best.get('irnn')!.setting.label, 'lr=0.01'); // 0.06 < 0.13
   t.is(best.get('lstm')!.setting.label, 'lr=0.001');
   const pxMeta = taskMeta(px.runs); // no stored main metric: the test metric the runs logged
-  t.deepEqual(pxMeta, { metric: 'test_acc', goal: 'max', log: false, baseline: null });
+  t.deepEqual(pxMeta, { metric: 'test_acc', select: 'test_acc', selectIsTest: true, goal: 'max', log: false, baseline: null });
   t.is(bestPerModel(modelStats(px.models, pxMeta), pxMeta.goal).get('irnn')!.setting.label, 'lr=0.001'); // .85 > .625
 });
 
@@ -134,11 +139,82 @@ test('task meta: the stored main metric and goal win over name rules; a baseline
   const legacy = run(null, { train_loss: 1, test_mse: 0.2 });
   // The first run that stored its meta decides, wherever it is in the list.
   const stored = run({ main_metric: { name: 'test_score', goal: 'max' }, baseline: { metric: 'test_score', value: 3, label: 'b' } }, { test_score: 5 });
-  t.deepEqual(taskMeta([legacy, stored]), { metric: 'test_score', goal: 'max', log: false, baseline: { value: 3, label: 'b' } });
-  const other = run({ main_metric: { name: 'test_ppl', goal: 'min' }, baseline: { metric: 'test_bpc', value: 2, label: 'b' } }, {});
-  t.deepEqual(taskMeta([other]), { metric: 'test_ppl', goal: 'min', log: true, baseline: null });
+  t.deepEqual(taskMeta([legacy, stored]), { metric: 'test_score', select: 'test_score', selectIsTest: true, goal: 'max', log: false, baseline: { value: 3, label: 'b' } });
+  // A stored validation metric is what selects; without one, the valid_ twin when the run logged it.
+  const other = run({ main_metric: { name: 'test_ppl', goal: 'min', select: 'valid_ppl' }, baseline: { metric: 'test_bpc', value: 2, label: 'b' } }, {});
+  t.deepEqual(taskMeta([other]), { metric: 'test_ppl', select: 'valid_ppl', selectIsTest: false, goal: 'min', log: true, baseline: null });
+  const twin = run({ main_metric: { name: 'test_fer', goal: 'min' }, baseline: null }, { valid_fer: 0.2, test_fer: 0.3 });
+  t.is(taskMeta([twin]).select, 'valid_fer');
   t.deepEqual(taskMeta([run({ main_metric: { name: 'test_fer', goal: 'min' }, baseline: null }, {})]).baseline, null);
-  t.deepEqual(taskMeta([legacy]), { metric: 'test_mse', goal: 'min', log: true, baseline: null });
+  t.deepEqual(taskMeta([legacy]), { metric: 'test_mse', select: 'test_mse', selectIsTest: true, goal: 'min', log: true, baseline: null });
+});
+
+test('selection is on validation: each run at its best validation evaluation, settings by validation mean, test shown', async (t) => {
+  const path = join(mkdtempSync(join(tmpdir(), 'irnn-report-')), 'results.sqlite');
+  const db = await Db.open(path);
+  // Setting A (lr=0.001): the better validation MSE, the worse test MSE. Setting B (lr=0.01): the reverse.
+  // Run a1's validation is best at step 10 (0.1), where its test MSE is 0.3; it ends at 0.05 on test.
+  const a1 = await addRun(db, { ...adding('irnn', '0.001', 0, [0.9, 0.3, 0.05]), valid: [0.9, 0.1, 0.4] }, 'test_mse');
+  const a2 = await addRun(db, { ...adding('irnn', '0.001', 1, [0.9, 0.5, 0.2]), valid: [0.9, 0.3, 0.12] }, 'test_mse');
+  await addRun(db, { ...adding('irnn', '0.01', 0, [0.9, 0.3, 0.01]), valid: [0.9, 0.5, 0.2] }, 'test_mse');
+  // Another problem of the same task (T = 9 instead of 8), with the best validation MSE of all: it
+  // gets a section of its own and never competes with the T = 8 settings.
+  const other = await addRun(db, { ...adding('irnn', '0.1', 0, [0.9, 0.001, 0.001]), overrides: ['model=irnn', 'optimizer.lr=0.1', 'seed=0', 'task.seq_len=9'] }, 'test_mse');
+  const all = await listRuns(db);
+  const groups = groupRuns(all);
+  t.deepEqual(groups.map((g) => g.title), ['adding (seq_len=8)', 'adding (seq_len=9)']);
+  t.deepEqual(groups[1]!.runs.map((r) => r.id), [other]);
+  const runs = all.filter((r) => r.id !== other);
+  const r1 = runs.find((r) => r.id === a1)!.result!;
+  t.deepEqual(r1, { step: 10, select: { name: 'valid_mse', value: 0.1 }, main: { name: 'test_mse', value: 0.3 }, goal: 'min' });
+  t.is(runs.find((r) => r.id === a2)!.result!.step, 20);
+  const [g] = groupRuns(runs);
+  const meta = taskMeta(g!.runs);
+  const best = bestPerModel(modelStats(g!.models, meta), meta.goal).get('irnn')!;
+  t.is(best.setting.label, 'lr=0.001'); // valid mean 0.11 beats 0.2, although B's test MSE is lower
+  t.true(Math.abs(best.select!.mean - 0.11) < 1e-12);
+  t.true(Math.abs(best.summary!.mean - 0.25) < 1e-12); // test at each run's selected evaluation: (0.3 + 0.2) / 2
+  const html = renderHtml(await buildReport({ runs, histories: await loadHistories(db, runs), selection: {}, generatedAt: 'now' }));
+  await db.close();
+  t.regex(html, /Selected on the validation split, reported on the test split/);
+  t.regex(html, /valid MSE \(ranks\)/);
+  // CLI: runs list shows the selected evaluation and sorts by validation with --sort valid.
+  const r = await irnn(['runs', 'list', '--db', path, '--sort', 'valid']);
+  t.is(r.code, 0, r.stderr);
+  const order = r.stdout.trim().split('\n').slice(1).map((l) => Number(l.trim().split(/\s+/)[0]));
+  t.deepEqual(order, [other, a1, a2, a2 + 1]);
+  t.regex(r.stdout, /valid_mse=0\.1000 test_mse=0\.3000 @10/);
+});
+
+test('architectures are compared apart, each beside the paper number for that network; compute is CPU time', async (t) => {
+  const db = await Db.open(':memory:');
+  const info = { main_metric: { name: 'test_fer', goal: 'min', select: 'valid_fer' }, baseline: null };
+  const speech = (model: string, layers: number, bi: boolean, fer: number): Fake => ({
+    overrides: ['task=speech', `model=${model}`, `model.layers=${layers}`, `model.bidirectional=${bi}`],
+    curve: [0.9, fer, fer],
+    info,
+  });
+  const ids = [
+    await addRun(db, speech('lstm', 2, false, 0.4), 'test_fer'),
+    await addRun(db, speech('lstm', 5, true, 0.3), 'test_fer'),
+    await addRun(db, speech('irnn', 2, true, 0.35), 'test_fer'),
+  ];
+  await logMetrics(db, ids[0]!, 20, { cpu_seconds: 1800 }); // half an hour of CPU
+  const runs = await listRuns(db);
+  const histories = await loadHistories(db, runs);
+  const [g] = groupRuns(runs);
+  // The LSTM's runs differ in depth and direction: two groups; the iRNN has one architecture.
+  t.deepEqual(g!.models.map((m) => m.model), ['irnn', 'lstm · 2 layers, unidirectional', 'lstm · 5 layers, bidirectional']);
+  t.is(paperValues(g!, g!.models[1]!, 'test_fer'), '35.4%'); // the paper's 2-layer LSTM
+  t.is(paperValues(g!, g!.models[2]!, 'test_fer'), '29.1%'); // its 5-layer bidirectional LSTM
+  t.is(paperValues(g!, g!.models[0]!, 'test_fer'), '29.7%'); // its bidirectional iRNN (depth not established)
+  const doc = await buildReport({ runs, histories, selection: {}, generatedAt: 'now' });
+  const rows = doc.glance!.rows.map((r) => r.map((c) => (typeof c === 'string' ? c : c.text)));
+  t.is(rows.length, 3);
+  t.regex(rows[1]!.join(' | '), /lstm · 2 layers, unidirectional \| frame error rate \|.*40\.0%.*35\.4% \| 1\/1 \| 0\.50 CPU-h/);
+  // A run without logged CPU time counts its wall time, and says so.
+  t.regex(rows[0]!.join(' | '), /wall-h/);
+  await db.close();
 });
 
 test('a report marks diverged runs instead of hiding them', async (t) => {
@@ -156,7 +232,7 @@ test('a report marks diverged runs instead of hiding them', async (t) => {
   t.regex(html, /✕ 1\/3 diverged/);
   t.regex(html, /✕ marks a diverged run/);
   // The baseline the runs stored, in the lead line and the learning curves' caption.
-  t.regex(html, /baseline 0\.25 \(stored baseline\)/);
+  t.regex(html, /Baseline 0\.25 \(stored baseline\)/);
   t.regex(html, /Dashed: baseline \(stored baseline\) = 0\.25\./);
   t.regex(html, new RegExp(`<tr class="diverged"><td class="num">${div}</td>.*✕ diverged at step 15.*irnn run model=irnn optimizer\\.lr=0\\.01 seed=2 task\\.seq_len=8`));
 });

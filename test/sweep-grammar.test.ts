@@ -144,6 +144,26 @@ test('a preset carries its own sweep; command-line values for the same key win',
   t.is(c.model.layers, 4);
 });
 
+test("a preset's one_of concatenates grids in place; command-line values pick the grids that fit", (t) => {
+  const root = presetRoot();
+  writeFileSync(
+    join(root, 'experiment', 'alts.yaml'),
+    "sweep:\n  seed: 0,1\n  one_of:\n    - {model: 'irnn,gru'}\n    - {model: lstm, model.forget_bias: '1,4'}\n    - ['model=rnn_tanh', 'model.hidden=8,16']\n",
+  );
+  const run = (...o: string[]) => expandSweep({ overrides: o, root }).map((j) => j.slice(1).join(' '));
+  const rows = ['model=irnn', 'model=gru', 'model=lstm model.forget_bias=1', 'model=lstm model.forget_bias=4', 'model=rnn_tanh model.hidden=8', 'model=rnn_tanh model.hidden=16'];
+  t.deepEqual(run('+experiment=alts'), [...rows.map((r) => `seed=0 ${r}`), ...rows.map((r) => `seed=1 ${r}`)]);
+  t.deepEqual(run('+experiment=alts', 'model=lstm', 'seed=3'), ['model=lstm seed=3 model.forget_bias=1', 'model=lstm seed=3 model.forget_bias=4']);
+  t.deepEqual(run('+experiment=alts', 'model.forget_bias=4', 'seed=3'), ['model.forget_bias=4 seed=3 model=lstm']);
+  t.deepEqual(run('+experiment=alts', 'model=irnn,gru', 'seed=3'), ['model=irnn seed=3', 'model=gru seed=3']);
+  // a value no row sets keeps the rows that leave its key alone
+  t.deepEqual(run('+experiment=alts', 'model.hidden=32', 'seed=3'), ['model.hidden=32 seed=3 model=irnn', 'model.hidden=32 seed=3 model=gru', 'model.hidden=32 seed=3 model=lstm model.forget_bias=1', 'model.hidden=32 seed=3 model=lstm model.forget_bias=4']);
+  userError(t, () => expandSweep({ overrides: ['+experiment=alts', 'model=rnn_relu'], root }), /matches none of the preset's one_of grids/);
+  writeFileSync(join(root, 'experiment', 'bad.yaml'), 'sweep:\n  one_of: irnn\n');
+  userError(t, () => expandSweep({ overrides: ['+experiment=bad'], root }), /one_of must be a list of grids/);
+  for (const job of expandSweep({ overrides: ['+experiment=alts'], root })) t.notThrows(() => composeConfig({ overrides: job, root }), job.join(' '));
+});
+
 test('every paper preset expands, and its jobs compose into distinct configs', (t) => {
   const presets = groupOptions('experiment').filter((o) => o.startsWith('paper/'));
   t.true(presets.includes('paper/adding'));
@@ -154,12 +174,15 @@ test('every paper preset expands, and its jobs compose into distinct configs', (
     const hashes = ends.map((j) => configHash(composeConfig({ overrides: j }).config));
     t.not(hashes[0], hashes[1], p);
   }
+  // 4 lengths x (3 RNNs + the LSTM with 4 forget-gate biases) x 9 rates x 4 clipping values
   const adding = expand('+experiment=paper/adding');
-  t.is(adding.length, 4 * 4 * 9 * 4);
+  t.is(adding.length, 4 * (3 + 4) * 9 * 4);
   const last = composeConfig({ overrides: adding[adding.length - 1]! }).config;
-  t.like(last, { task: { name: 'adding', seq_len: 400 }, model: { cell: 'lstm', hidden: 100 }, optimizer: { name: 'sgd', lr: 0.1, clip: 1000 } });
+  t.like(last, { task: { name: 'adding', seq_len: 400 }, model: { cell: 'lstm', hidden: 100, forget_bias: 20 }, optimizer: { name: 'sgd', lr: 0.1, clip: 1000 } });
   t.is(last.train.batch_size, 16);
-  t.is(expand('+experiment=paper/adding', 'task.seq_len=20', 'optimizer.clip=10').length, 4 * 9);
+  t.is(adding.filter((j) => j.some((o) => o.startsWith('model.forget_bias='))).length, 4 * 4 * 9 * 4);
+  t.true(adding.every((j) => j.includes('model=lstm') === j.some((o) => o.startsWith('model.forget_bias='))));
+  t.is(expand('+experiment=paper/adding', 'task.seq_len=20', 'optimizer.clip=10').length, 7 * 9);
 });
 
 test('every job is composed before any runs: the first bad job is named', async (t) => {

@@ -39,10 +39,10 @@ test('a sweep runs four jobs in two workers; the same sweep again runs nothing',
   t.deepEqual(linked.map((j) => j.run_id), jobs.map((j) => j.run_id), 'the second sweep links the same runs');
   t.true(linked.every((j) => j.status === 'finished' && j.started_at === null), 'as skipped jobs');
   t.is(shown.code, 0, shown.stderr);
-  const sweep = JSON.parse(shown.stdout) as { status: string; jobs: Array<{ skipped: boolean; runId: number; metric: [string, number] }> };
+  const sweep = JSON.parse(shown.stdout) as { status: string; jobs: Array<{ skipped: boolean; runId: number; result: { select: { name: string; value: number }; main: { name: string; value: number | null } } }> };
   t.is(sweep.status, 'finished');
   t.deepEqual(sweep.jobs.map((j) => j.runId), jobs.map((j) => j.run_id));
-  t.true(sweep.jobs.every((j) => !j.skipped && j.metric[0] === 'test_mse' && typeof j.metric[1] === 'number'));
+  t.true(sweep.jobs.every((j) => !j.skipped && j.result.select.name === 'valid_mse' && j.result.main.name === 'test_mse' && typeof j.result.main.value === 'number'));
 });
 
 test('SIGKILL of the launcher and its workers mid-sweep, then --resume: one finished run per job, no metric row lost or doubled', async (t) => {

@@ -48,6 +48,10 @@ test.serial('IRNN learns the adding problem at T = 10 well below the 1/6 baselin
   });
   t.is(r.status, 'finished');
   t.true(r.metrics['test_mse']! < 0.167 / 4, `test_mse ${r.metrics['test_mse']}`);
+  // The CPU time the run took is logged at every evaluation, growing with the steps trained.
+  const cpu = (await metricHistory(db, r.runId)).filter((m) => m.name === 'cpu_seconds').map((m) => m.value!);
+  t.is(cpu.length, 4);
+  t.true(cpu.every((c, i) => c > 0 && (i === 0 || c > cpu[i - 1]!)), cpu.join(' '));
   await db.close();
 });
 

@@ -1,5 +1,6 @@
 // Plain-text output helpers for commands: aligned tables and compact numbers. No colours, so
 // output pipes cleanly into files and other tools.
+import type { RunResult } from '../store/runs.js';
 
 export function fmtNum(v: number | null | undefined): string {
   if (v === null || v === undefined) return '-';
@@ -24,4 +25,10 @@ export function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]) =>
     cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
+}
+
+/** A run's result in one line, validation metric first: "valid_mse=0.0012 test_mse=0.0013 @20000". */
+export function fmtResult(r: { result: RunResult | null }): string {
+  const x = r.result;
+  return x ? `${x.select.name}=${fmtNum(x.select.value)} ${x.main.name}=${fmtNum(x.main.value)} @${x.step}` : '-';
 }

@@ -26,13 +26,13 @@ export function progressReporter(opts: { logEvery: number; quiet?: boolean; stre
           },
           cliProgress.Presets.shades_classic,
         );
-        bar.start(e.steps, 0, { loss: '-', sps: '-', eval: '' });
+        bar.start(e.steps, e.step, { loss: '-', sps: '-', eval: '' });
       },
       onStep(e) {
         bar?.update(e.step, { loss: fmtNum(e.loss), sps: e.stepsPerSec.toFixed(1), eval: lastEval });
       },
       onEval(e) {
-        lastEval = `| ${fmtMetrics(e.metrics, ['ms_per_step', 'steps_per_sec', 'train_loss'])}`;
+        lastEval = `| ${fmtMetrics(e.metrics, ['ms_per_step', 'steps_per_sec', 'cpu_seconds', 'train_loss'])}`;
         bar?.update(e.step, { eval: lastEval });
       },
       stop() {

@@ -1,9 +1,7 @@
 // `irnn report`: a report of the runs in the store (tables, learning curves, sweep heat-maps,
 // speed, the paper's numbers, provenance) as one self-contained HTML file or Markdown + SVG.
 // Reads the store only; the work is done by src/report.
-import { existsSync } from 'node:fs';
 import { Flags } from '@oclif/core';
-import { UserError } from '../util/errors.js';
 import { BaseCommand } from './base.js';
 
 export default class Report extends BaseCommand {
@@ -22,11 +20,9 @@ export default class Report extends BaseCommand {
     '<%= config.bin %> report --where \'optimizer.lr < 1e-3 and status == "finished"\' --format md',
   ];
 
-  async run(): Promise<{ out: string; format: string; files: string[]; runs: number[]; tasks: string[] }> {
+  async run(): Promise<{ out: string; format: string; files: string[]; runs: number[]; tasks: string[]; glance: string }> {
     const { flags } = await this.parse(Report);
-    // Opening a missing store would create an empty one; a report only reads.
-    if (flags.db !== ':memory:' && !existsSync(flags.db)) throw new UserError(`--db ${flags.db}: no such store (run \`irnn run\` first)`);
-    const db = await this.openDb(flags.db);
+    const db = await this.readDb(flags.db); // read-only: a report never creates or migrates a store
     // Loaded here, not at the top: vega and mathjs would slow down every other command's start.
     const { makeReport } = await import('../report/index.js');
     const r = await makeReport({
@@ -37,7 +33,7 @@ export default class Report extends BaseCommand {
       out: flags.out,
     });
     const extra = r.files.length > 1 ? ` (+ ${r.files.length - 1} SVG files beside it)` : '';
-    this.log(`wrote ${r.out}${extra}: ${r.runs.length} runs, ${r.tasks.join(', ')}`);
+    this.log(`wrote ${r.out}${extra}: ${r.runs.length} runs, ${r.tasks.join(', ')}\n\n${r.glance}`);
     return r;
   }
 }

@@ -7,11 +7,13 @@ import { compose, groupNames, groupOptions } from './compose.js';
 import type { Value } from './overrides.js';
 import { isMapping } from './tree.js';
 
-/** One factor of the product: the keys it sets and its rows (one override string per key). */
+/** One factor of the product: the keys it sets and its rows (one override string per key; the
+ *  rows of a preset's `one_of` may set different subsets of `keys`, marked `union`). */
 interface Item {
   keys: string[];
   rows: string[][];
   swept: boolean;
+  union?: boolean;
 }
 
 const FUNCTIONS = ['range', 'logspace', 'glob'] as const;
@@ -188,7 +190,22 @@ function valueText(v: Value): string {
   return JSON.stringify(v); // numbers, booleans, null, flow lists and mappings read back as YAML
 }
 
-/** Items of a preset's `sweep:` (a mapping key -> expression, or a list of expressions). */
+/** The key of one override text (`model=lstm` -> model). */
+const keyOfOverride = (o: string) => keyOf(o.includes('=') ? o.slice(0, o.indexOf('=')) : o);
+
+/** A preset's `one_of: [grid, grid, ...]`: the jobs of each grid (a mapping or a list of
+ *  expressions, as `sweep:` itself), one after the other, as one factor of the product. */
+function oneOf(alternatives: Value, where: string, root?: string): Item {
+  if (!Array.isArray(alternatives) || alternatives.length === 0) {
+    throw new UserError(`${where}: one_of must be a list of grids (each a mapping key: values, or a list of expressions)`);
+  }
+  const rows = alternatives.flatMap((alt) => product(presetItems(alt, where, root)));
+  const keys = [...new Set(rows.flatMap((r) => r.map(keyOfOverride)))];
+  return { keys, rows, swept: rows.length > 1, union: true };
+}
+
+/** Items of a preset's `sweep:` (a mapping key -> expression, or a list of expressions; a mapping
+ *  may hold `one_of`, a list of grids whose jobs are concatenated). */
 function presetItems(sweep: Value, where: string, root?: string): Item[] {
   if (Array.isArray(sweep)) {
     return sweep.map((e) => {
@@ -197,27 +214,48 @@ function presetItems(sweep: Value, where: string, root?: string): Item[] {
     });
   }
   if (!isMapping(sweep)) throw new UserError(`${where}: 'sweep' must be a mapping (key: values) or a list of expressions`);
-  const flat: Array<[string, Value]> = [];
+  const item = (k: string, v: Value): Item => {
+    if (!Array.isArray(v)) return parseItem(`${k}=${valueText(v)}`, root);
+    return { keys: [keyOf(k)], rows: v.map((x) => [`${k}=${valueText(x)}`]), swept: v.length > 1 };
+  };
+  // In the mapping's order (the first key varies slowest); nested mappings are dotted keys.
+  const items: Item[] = [];
   const walk = (m: Record<string, Value>, prefix: string) => {
     for (const [k, v] of Object.entries(m)) {
-      if (isMapping(v)) walk(v, `${prefix}${k}.`);
-      else flat.push([`${prefix}${k}`, v]);
+      if (prefix === '' && k === 'one_of') items.push(oneOf(v, where, root));
+      else if (isMapping(v)) walk(v, `${prefix}${k}.`);
+      else items.push(item(`${prefix}${k}`, v));
     }
   };
   walk(sweep, '');
-  return flat.map(([k, v]) => {
-    if (!Array.isArray(v)) return parseItem(`${k}=${valueText(v)}`, root);
-    return { keys: [keyOf(k)], rows: v.map((x) => [`${k}=${valueText(x)}`]), swept: v.length > 1 };
-  });
+  return items;
 }
 
-/** Drops the columns of `item` whose keys are in `taken` (command-line values win). */
+/** Drops the columns of `item` whose keys are in `taken` (command-line values win). A `one_of`
+ *  item is kept whole: which of its rows fit a job depends on the job's values (see `fitting`). */
 function without(item: Item, taken: Set<string>): Item | null {
+  if (item.union) return item;
   const keep = item.keys.map((k, i) => (taken.has(k) ? -1 : i)).filter((i) => i >= 0);
   if (keep.length === 0) return null;
   const seen = new Set<string>();
   const rows = item.rows.map((r) => keep.map((i) => r[i]!)).filter((r) => !seen.has(r.join('\0')) && seen.add(r.join('\0')));
   return { keys: keep.map((i) => item.keys[i]!), rows, swept: item.swept };
+}
+
+/** The rows of a `one_of` item that set every key the job's command line gives and the item
+ *  sweeps to the same value (or, for a value no row sets, leave that key alone); those overrides are left to the command line (`model=lstm` keeps
+ *  only the LSTM grid, `model.forget_bias=4` only the LSTM rows with that bias). */
+function fitting(item: Item, job: string[]): Item {
+  if (!item.union) return item;
+  const given = job.filter((o) => item.keys.includes(keyOfOverride(o)));
+  const keys = new Set(given.map(keyOfOverride));
+  // a value no row sets picks the rows that leave its key alone (the command line sets it there)
+  const sets = (r: string[], key: string) => r.some((o) => keyOfOverride(o) === key);
+  const fits = (r: string[], o: string) => (item.rows.some((x) => x.includes(o)) ? r.includes(o) : !sets(r, keyOfOverride(o)));
+  const rows = item.rows
+    .filter((r) => given.every((o) => fits(r, o)))
+    .map((r) => r.filter((o) => !keys.has(keyOfOverride(o))));
+  return { ...item, rows };
 }
 
 function product(items: Item[]): string[][] {
@@ -253,6 +291,10 @@ export function expandSweep(opts: { overrides: string[]; root?: string }): strin
       presets.set(id, own.filter((it): it is Item => it !== null));
       checkTwice(presets.get(id)!);
     }
-    return product(presets.get(id)!).map((extra) => [...job, ...extra]);
+    const own = presets.get(id)!.map((it) => fitting(it, job));
+    if (own.some((it) => it.rows.length === 0)) {
+      throw new UserError(`[${job.join(' ')}]: matches none of the preset's one_of grids`);
+    }
+    return product(own).map((extra) => [...job, ...extra]);
   });
 }

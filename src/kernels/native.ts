@@ -3,12 +3,21 @@
 // IRNN_KERNEL=typescript in the environment skips it on purpose.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { CellKind } from '../models/recurrence.js';
+import type { CellKind } from './contract.js';
 import type { BackwardArgs, ForwardArgs, Kernel } from './kernel.js';
 
 export interface Addon {
   forward(a: Record<string, unknown>): void;
   backward(a: Record<string, unknown>): void;
+  /** The fused softmax cross-entropy readout (native/readout.h): returns the summed loss. */
+  readout(a: Record<string, unknown>): number;
+  /** GFLOP/s of independent FMA chains on `threads` threads (native/readout.h): all threads by
+   *  wall clock, and one core by its own CPU time. */
+  fmaPeak(a: { threads: number; iters: number }): { wall: number; perCore: number };
+  /** One Adam step of one variable (native/optim.h). */
+  adam(a: Record<string, unknown>): void;
+  /** Sum of squares of a Float32Array, in double. */
+  sumSquares(x: Float32Array): number;
   simdWidth: number;
 }
 

@@ -1,7 +1,7 @@
 // Plain-loop fused recurrence: the fallback when the native addon is not built, and (on
 // Float64Arrays) the double-precision reference for finite-difference checks. Same buffers and
 // equations as native/recurrence.cc; no allocation inside the time loop.
-import type { CellKind } from '../models/recurrence.js';
+import type { CellKind } from './contract.js';
 import { AUX_WIDTH, type BackwardArgs, type Floats, type ForwardArgs, type Kernel } from './kernel.js';
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));

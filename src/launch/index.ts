@@ -1,11 +1,14 @@
 // `runSweep`: one sweep from overrides (or a stored sweep to resume) to a final status in the
-// store: plan and validate every job, record the sweep, skip what is already done, run the rest
-// on the local launcher, and settle the sweep's status. Printing is left to the caller (events).
+// store: plan and validate every job, record the sweep, skip what is already done, set up the
+// scheduler (on resume, from the scores already in the store), run the rest on the local launcher,
+// and settle the sweep's status. Printing is left to the caller (events).
 import { availableParallelism } from 'node:os';
 import type { Db } from '../store/db.js';
 import { createSweep, getSweep, setSweepStatus, skipJob, type JobRecord, type SweepStatus } from '../store/sweeps.js';
 import { launchLocal, type JobOutcome, type LaunchEvents } from './local.js';
-import { planNew, planResume, type PlannedJob } from './plan.js';
+import { currentCode, planNew, planResume, type PlannedJob } from './plan.js';
+import { rungScores } from './rung-scores.js';
+import { makeScheduler, type SchedulerSettings } from './scheduler.js';
 
 export type { JobOutcome } from './local.js';
 export type { PlannedJob } from './plan.js';
@@ -14,16 +17,23 @@ export type { PlannedJob } from './plan.js';
 export interface SweepPlan {
   sweepId: number;
   resumed: boolean;
+  /** On resume: the stored --rerun flag of the sweep. */
+  rerun: boolean;
   total: number;
   toRun: PlannedJob[];
   done: PlannedJob[];
+  /** Jobs the scheduler paused (pruned) that it may still promote. */
+  paused: PlannedJob[];
   stale: number[];
+  settings: SchedulerSettings;
 }
 
 export interface SweepEvents extends LaunchEvents {
   onPlan?(p: SweepPlan): void;
   /** Resume found jobs still alive in another process and waits for them to end or go stale. */
   onWait?(jobs: JobRecord[]): void;
+  /** One line worth telling (a damaged checkpoint passed over). */
+  onNotice?(line: string): void;
 }
 
 export interface SweepResult {
@@ -42,6 +52,10 @@ export async function runSweep(opts: {
   workers?: number;
   failFast?: boolean;
   rerun?: boolean;
+  /** Finished runs of other code (another commit, uncommitted changes) do not count as done. */
+  rerunOtherCommits?: boolean;
+  /** Resume jobs whose checkpoints another code version wrote. */
+  force?: boolean;
   /** The command line, stored with the sweep. */
   command: string;
   signal?: AbortSignal;
@@ -51,19 +65,27 @@ export async function runSweep(opts: {
   const { db, events = {} } = opts;
   let sweepId: number;
   let planned: PlannedJob[];
+  let paused: PlannedJob[] = [];
   let stale: number[] = [];
   let total: number;
+  let settings: SchedulerSettings;
+  let rerun = opts.rerun ?? false;
+  // A resumed sweep keeps the rules it was created with.
+  const stored = opts.resume !== undefined ? await getSweep(db, opts.resume) : undefined;
+  const strict = stored ? stored.spec['rerunOtherCommits'] === true : opts.rerunOtherCommits === true;
+  const only = strict ? currentCode() : undefined;
   if (opts.resume !== undefined) {
-    const r = await planResume(db, opts.resume, { staleMs: opts.staleMs, onWait: events.onWait });
-    ({ jobs: planned, stale } = r);
+    rerun = stored?.spec['rerun'] === true; // a sweep started with --rerun reruns on resume too
+    const r = await planResume(db, opts.resume, { staleMs: opts.staleMs, rerun, force: opts.force, onWait: events.onWait, warn: events.onNotice, only });
+    ({ jobs: planned, paused, stale, settings } = r);
     sweepId = r.sweep.id;
     total = r.sweep.total;
     await setSweepStatus(db, sweepId, 'running');
   } else {
-    planned = await planNew(db, { overrides: opts.overrides, rerun: opts.rerun });
+    ({ jobs: planned, settings } = await planNew(db, { overrides: opts.overrides, rerun, rerunOtherCommits: strict, code: only }));
     total = planned.length;
     sweepId = await createSweep(db, {
-      spec: { overrides: opts.overrides, jobs: planned.length, rerun: opts.rerun ?? false },
+      spec: { overrides: opts.overrides, jobs: planned.length, rerun, rerunOtherCommits: strict, scheduler: settings },
       command: opts.command,
       jobs: planned,
     });
@@ -71,7 +93,19 @@ export async function runSweep(opts: {
   const done = planned.filter((j) => j.doneRunId !== null);
   for (const j of done) await skipJob(db, sweepId, j.idx, j.doneRunId!);
   const toRun = planned.filter((j) => j.doneRunId === null);
-  events.onPlan?.({ sweepId, resumed: opts.resume !== undefined, total, toRun, done, stale });
+  events.onPlan?.({ sweepId, resumed: opts.resume !== undefined, rerun, total, toRun, done, paused, stale, settings });
+
+  const scheduler = makeScheduler(settings);
+  const scoresOf = (idx: number, runId: number) => rungScores(db, { idx, runId, scheduler });
+  if (opts.resume !== undefined) {
+    // The scores every job already reached; a paused job waits at its last rung.
+    for (const j of (await getSweep(db, sweepId))!.jobs) {
+      if (j.runId === null) continue;
+      const scores = await scoresOf(j.idx, j.runId);
+      const last = Math.max(...scores.map((s) => s.rung));
+      for (const s of scores) scheduler.record(s, j.status === 'pruned' && s.rung === last);
+    }
+  }
 
   let launched: Awaited<ReturnType<typeof launchLocal>>;
   try {
@@ -79,9 +113,14 @@ export async function runSweep(opts: {
       db,
       sweepId,
       jobs: toRun,
+      paused,
+      scheduler,
+      scoresOf,
       workers: opts.workers ?? availableParallelism(),
       failFast: opts.failFast,
-      rerun: opts.rerun,
+      rerun,
+      only,
+      force: opts.force,
       signal: opts.signal,
       events,
     });
@@ -90,6 +129,7 @@ export async function runSweep(opts: {
     throw e;
   }
   const { counts } = (await getSweep(db, sweepId))!;
+  // Pruned jobs are an outcome of the scheduler, not unfinished work.
   const unfinished = counts.queued + counts.running + counts.interrupted;
   const status: SweepStatus =
     launched.stopped === 'interrupted' ? 'interrupted'

@@ -1,14 +1,21 @@
 // Planning a sweep before anything runs: expand the overrides into jobs, compose every job's config
-// (a bad value fails the whole sweep at once, exit code 2), hash it, and find the jobs whose
-// config already has a finished run. On resume: detect stale `running` jobs and requeue what is
-// unfinished. Starts no process and trains nothing.
-import { existsSync, readFileSync } from 'node:fs';
-import { composeConfig, configHash } from '../config/index.js';
+// (a bad value fails the whole sweep at once, exit code 2), hash it, read the scheduler settings
+// (the same for every job), and find the jobs whose config already has a finished run. On resume:
+// detect stale `running` jobs and runs, requeue what is unfinished (an interrupted run with a
+// checkpoint is continued, refused across code versions unless forced), and keep jobs the
+// scheduler paused. Starts no process and trains nothing.
+import { composeConfig, configHash, type Config } from '../config/index.js';
 import { expandSweep } from '../config/sweep.js';
 import type { Db } from '../store/db.js';
-import { findFinished } from '../store/runs.js';
-import { endJob, getSweep, interruptRun, requeueJob, runStatus, type JobRecord, type SweepRecord } from '../store/sweeps.js';
+import { findFinishedRun, isSameCode, type SameCode } from '../store/runs.js';
+import { endJob, getSweep, interruptRun, linkJobRun, requeueJob, runStatus, type JobRecord, type SweepRecord } from '../store/sweeps.js';
+import { provenance } from '../train/provenance.js';
+import { runCheckpoint } from '../train/resume.js';
+import { schedulerSettings, type SchedulerSettings } from './scheduler.js';
 import { isUserError, UserError } from '../util/errors.js';
+import { gitState, HARNESS_ROOT, type GitState } from '../util/git.js';
+import { isStale, STALE_MS } from '../util/process.js';
+import { sleep } from '../util/time.js';
 
 export interface PlannedJob {
   /** 1-based position in the sweep (sweep_jobs.idx). */
@@ -17,19 +24,44 @@ export interface PlannedJob {
   configHash: string;
   /** A finished run with the same config, if one exists (the job is skipped unless --rerun). */
   doneRunId: number | null;
+  /** That run ran other code: another commit, or a checkout with uncommitted changes (then or now). */
+  doneByOtherCode: boolean;
+  /** Resume: the job's interrupted run, continued from its checkpoint. */
+  resume?: number;
 }
 
-/** A `running` job is stale when its worker is gone or has not written a heartbeat for this long. */
-const STALE_MS = 10 * 60_000;
+/** The code a finished run must have run to count as done under --rerun-other-commits: this
+ *  commit from a clean checkout; with uncommitted changes (or no git) no run's code is known to match. */
+export function currentCode(git: GitState = gitState(HARNESS_ROOT)): SameCode {
+  return { commit: git.dirty === false ? git.commit : null };
+}
+
+interface Validated {
+  hashes: Map<number, string>;
+  settings: SchedulerSettings;
+}
+
+/** The scheduler settings every job shares; ASHA's rungs must fall on evaluation steps. */
+function checkSettings(cfg: Config, first: SchedulerSettings | null): SchedulerSettings {
+  const s = schedulerSettings(cfg);
+  if (first && JSON.stringify(first) !== JSON.stringify(s)) throw new UserError('sweep.* settings must be the same for every job');
+  if (s.scheduler === 'asha' && s.grace % cfg.train.eval_every !== 0) {
+    throw new UserError(`sweep.grace=${s.grace} must be a multiple of train.eval_every=${cfg.train.eval_every} (ASHA ranks jobs at evaluations)`);
+  }
+  return s;
+}
 
 /** Composes and hashes every job; the first bad job's error names the job and how many are bad. */
-function validateJobs(jobs: Array<{ idx: number; overrides: string[] }>): Map<number, string> {
+function validateJobs(jobs: Array<{ idx: number; overrides: string[] }>): Validated {
   const hashes = new Map<number, string>();
+  let settings: SchedulerSettings | null = null;
   let first: { idx: number; overrides: string[]; message: string } | null = null;
   let bad = 0;
   for (const job of jobs) {
     try {
-      hashes.set(job.idx, configHash(composeConfig({ overrides: job.overrides }).config));
+      const { config } = composeConfig({ overrides: job.overrides });
+      settings = checkSettings(config, settings);
+      hashes.set(job.idx, configHash(config));
     } catch (e) {
       if (!isUserError(e)) throw e;
       bad++;
@@ -40,7 +72,7 @@ function validateJobs(jobs: Array<{ idx: number; overrides: string[] }>): Map<nu
     const more = bad > 1 ? ` (${bad} of ${jobs.length} jobs are invalid)` : '';
     throw new UserError(`job ${first.idx} [${first.overrides.join(' ')}]: ${first.message}${more}`);
   }
-  return hashes;
+  return { hashes, settings: settings ?? schedulerSettings(composeConfig({ overrides: [] }).config) };
 }
 
 /** The overrides of each job that are not the same in every job: what tells the jobs apart. */
@@ -49,75 +81,97 @@ export function varyingParts(jobs: string[][]): string[][] {
   return jobs.map((j) => j.filter((o) => !common.includes(o)));
 }
 
-/** A new sweep's jobs. With `db` null (a dry run without a store) nothing is looked up. */
-export async function planNew(db: Db | null, o: { overrides: string[]; rerun?: boolean }): Promise<PlannedJob[]> {
+/** A new sweep's jobs. With `db` null (a dry run without a store) nothing is looked up. A job is
+ *  done when its config has a finished run; with `rerunOtherCommits` only a run of the current
+ *  code (`code`, default: this checkout) counts. */
+export async function planNew(
+  db: Db | null,
+  o: { overrides: string[]; rerun?: boolean; rerunOtherCommits?: boolean; code?: SameCode },
+): Promise<{ jobs: PlannedJob[]; settings: SchedulerSettings }> {
   const jobs = expandSweep({ overrides: o.overrides }).map((overrides, i) => ({ idx: i + 1, overrides }));
-  const hashes = validateJobs(jobs);
+  const { hashes, settings } = validateJobs(jobs);
+  const look = db !== null && !o.rerun;
+  const code = look ? (o.code ?? currentCode()) : { commit: null };
   const out: PlannedJob[] = [];
   for (const j of jobs) {
     const configHash = hashes.get(j.idx)!;
-    const doneRunId = db && !o.rerun ? ((await findFinished(db, configHash)) ?? null) : null;
-    out.push({ ...j, configHash, doneRunId });
+    const done = look ? await findFinishedRun(db, configHash, o.rerunOtherCommits ? { only: code } : { prefer: code }) : undefined;
+    out.push({ ...j, configHash, doneRunId: done?.id ?? null, doneByOtherCode: done !== undefined && !isSameCode(done.git, code) });
   }
-  return out;
+  return { jobs: out, settings };
 }
 
-/** Whether a process id names a live process (a zombie counts as dead). */
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  const stat = `/proc/${pid}/stat`;
-  if (!existsSync(stat)) return true;
-  try {
-    return readFileSync(stat, 'utf8').replace(/^.*\)\s*/s, '')[0] !== 'Z';
-  } catch {
-    return false; // exited between the two checks
-  }
+function jobIsStale(job: JobRecord, staleMs = STALE_MS): boolean {
+  return job.status === 'running' && isStale({ pid: job.workerPid, beat: job.heartbeatAt ?? job.startedAt, staleMs });
 }
 
-function isStale(job: JobRecord, staleMs = STALE_MS, at = Date.now()): boolean {
-  if (job.status !== 'running') return false;
-  if (job.workerPid !== null && !pidAlive(job.workerPid)) return true;
-  const beat = job.heartbeatAt ?? job.startedAt;
-  return beat === null || at - Date.parse(beat) > staleMs;
+/** A run of this config left `running` by a process that is gone (stale by pid or heartbeat) and
+ *  linked to no job: what a launcher killed between creating a run and linking it left behind. */
+async function orphanRun(db: Db, configHash: string, staleMs?: number): Promise<number | null> {
+  const rows = await db.all<{ id: number; pid: number | null; host: string | null; heartbeat_at: string | null }>(
+    `SELECT id, pid, host, heartbeat_at FROM runs WHERE config_hash = ? AND status = 'running'
+       AND id NOT IN (SELECT run_id FROM sweep_jobs WHERE run_id IS NOT NULL) ORDER BY id DESC`,
+    [configHash],
+  );
+  const lost = rows.filter((r) => isStale({ pid: r.pid, host: r.host, beat: r.heartbeat_at, staleMs }));
+  for (const r of lost) await interruptRun(db, r.id, 'its process was lost before its sweep job recorded it');
+  return lost[0]?.id ?? null;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Resuming: waits for jobs that are still alive elsewhere, adopts runs that finished although
  *  their job record did not, marks the runs of lost jobs interrupted (their metric rows stay with
- *  them), and requeues every job that is not finished or diverged. */
+ *  them) and finds runs lost before their job recorded them, requeues every job that is not
+ *  finished, diverged or paused by the scheduler (an interrupted run with a checkpoint is continued
+ *  from it), and returns the paused jobs (with their runs) for the scheduler. */
 export async function planResume(
   db: Db,
   sweepId: number,
-  o: { staleMs?: number; onWait?: (jobs: JobRecord[]) => void } = {},
-): Promise<{ sweep: SweepRecord; jobs: PlannedJob[]; stale: number[] }> {
+  o: { staleMs?: number; rerun?: boolean; force?: boolean; onWait?: (jobs: JobRecord[]) => void; warn?: (line: string) => void; only?: SameCode } = {},
+): Promise<{ sweep: SweepRecord; jobs: PlannedJob[]; paused: PlannedJob[]; stale: number[]; settings: SchedulerSettings }> {
   let sweep = await getSweep(db, sweepId);
   if (!sweep) throw new UserError(`sweep ${sweepId}: no such sweep in ${db.path}`);
   for (let waited = false; ; waited = true) {
-    const live = sweep.jobs.filter((j) => j.status === 'running' && !isStale(j, o.staleMs));
+    const live = sweep.jobs.filter((j) => j.status === 'running' && !jobIsStale(j, o.staleMs));
     if (live.length === 0) break;
     if (!waited) o.onWait?.(live);
     await sleep(500);
     sweep = (await getSweep(db, sweepId))!;
   }
+  const { hashes, settings } = validateJobs(sweep.jobs);
   const open = sweep.jobs.filter((j) => j.status !== 'finished' && j.status !== 'diverged');
   const stale = open.filter((j) => j.status === 'running').map((j) => j.idx);
-  const hashes = validateJobs(open);
+  const code = o.only ?? currentCode();
   const jobs: PlannedJob[] = [];
+  const paused: PlannedJob[] = [];
+  const versions: string[] = [];
   for (const j of open) {
-    const status = j.runId === null ? undefined : await runStatus(db, j.runId);
+    const configHash = hashes.get(j.idx)!;
+    let runId = j.runId ?? (j.status === 'running' ? await orphanRun(db, configHash, o.staleMs) : null);
+    if (runId !== null && j.runId === null) await linkJobRun(db, sweepId, j.idx, runId);
+    const status = runId === null ? undefined : await runStatus(db, runId);
     if (status === 'finished' || status === 'diverged') {
-      await endJob(db, sweepId, j.idx, { status, runId: j.runId });
+      await endJob(db, sweepId, j.idx, { status, runId });
       continue;
     }
-    if (status === 'running') await interruptRun(db, j.runId!, `its worker was lost; sweep ${sweepId} was resumed`);
-    const configHash = hashes.get(j.idx)!;
+    if (status === 'running') await interruptRun(db, runId!, `its worker was lost; sweep ${sweepId} was resumed`);
+    const plannedJob = { idx: j.idx, overrides: j.overrides, configHash, doneRunId: null, doneByOtherCode: false };
+    if (j.status === 'pruned' && runId !== null && settings.scheduler !== 'grid') {
+      paused.push({ ...plannedJob, resume: runId });
+      continue;
+    }
+    // An interrupted run goes on from its checkpoint; a failed one (or one without) starts afresh.
+    const ckpt = runId !== null && status !== 'failed' ? runCheckpoint(db, runId, o.warn) : null;
+    const wrote = ckpt?.content.meta['code'] as string | undefined;
+    if (ckpt && wrote !== provenance().code) versions.push(`job ${j.idx} (run ${runId}, ${wrote})`);
     await requeueJob(db, sweepId, j.idx, configHash);
-    jobs.push({ idx: j.idx, overrides: j.overrides, configHash, doneRunId: (await findFinished(db, configHash)) ?? null });
+    const done = o.rerun ? undefined : await findFinishedRun(db, configHash, { only: o.only });
+    jobs.push({ ...plannedJob, doneRunId: done?.id ?? null, doneByOtherCode: done !== undefined && !isSameCode(done.git, code), ...(ckpt ? { resume: runId! } : {}) });
   }
-  return { sweep: (await getSweep(db, sweepId))!, jobs, stale };
+  if (versions.length && !o.force) {
+    throw new UserError(
+      `sweep ${sweepId}: the checkpoints of ${versions.join(', ')} were written by another code version than this one ` +
+        `(${provenance().code}); the jobs may not continue exactly. Resume anyway with --force`,
+    );
+  }
+  return { sweep: (await getSweep(db, sweepId))!, jobs, paused, stale, settings };
 }

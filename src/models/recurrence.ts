@@ -5,45 +5,10 @@
 // whole sequence, src/kernels/fused.ts).
 import * as tf from '@tensorflow/tfjs';
 import { fusedRecurrence } from '../kernels/fused.js';
-import { gradientTap, openRecord, type RecurrenceRecord } from '../kernels/probe.js';
-
-export type CellKind = 'rnn_relu' | 'rnn_tanh' | 'lstm' | 'gru';
-export type Engine = 'auto' | 'fused' | 'unrolled';
-
-/** Number of gate blocks per cell: the projections have G*H columns. */
-export const GATES: Record<CellKind, number> = { rnn_relu: 1, rnn_tanh: 1, lstm: 4, gru: 3 };
-
-export interface RecurrenceInput {
-  cell: CellKind;
-  /** The layer's input and projection weights; x_t U + b has gate blocks in order
-   *  rnn: [a]; lstm: [i, f, g, o]; gru: [r, z, n]. The fused engine does the projection (one
-   *  product before the time loop) and its gradients inside the kernel, which saves a
-   *  [T, B, G*H] tensor, two matrix products and a column sum per step in tfjs. */
-  input: {
-    x: tf.Tensor3D; // [T, B, I]
-    U: tf.Tensor2D; // [I, G*H]
-    b: tf.Tensor1D; // [G*H]
-  };
-  /** [H, G*H] recurrent weights; the pre-activation adds h_{t-1} @ W. */
-  W: tf.Tensor2D;
-  /** [G*H] recurrent bias, GRU only (n = tanh(x_n + r * (h W_n + bh_n))); absent for others. */
-  bh?: tf.Tensor1D;
-  /** [B, H] initial state (zeros at the start of a sequence, carried state in truncated BPTT). */
-  h0: tf.Tensor2D;
-  /** [B, H] initial LSTM cell state. */
-  c0?: tf.Tensor2D;
-  engine: Exclude<Engine, 'auto'>;
-  /** Set by `recurrence` while the gradient-flow probe records (src/kernels/probe.ts): the
-   *  engine's backward pass writes the per-step gradient norms into it. */
-  record?: RecurrenceRecord;
-}
-
-export interface RecurrenceOutput {
-  /** [T, B, H] hidden states s_1..s_T (for the LSTM: h_t). */
-  states: tf.Tensor3D;
-  /** [B, H] final LSTM cell state, for carrying state across truncated-BPTT windows. No gradient. */
-  cT?: tf.Tensor2D;
-}
+import { gradientTap, openRecord } from '../kernels/probe.js';
+// The contract (cell kinds, gate counts, the recurrence's input and output) lives with the kernels.
+import { GATES, type CellKind, type Engine, type RecurrenceInput, type RecurrenceOutput } from '../kernels/contract.js';
+export { GATES, type CellKind, type Engine, type RecurrenceInput, type RecurrenceOutput };
 
 // ---------------------------------------------------------------------------------------------
 // Engines. `unrolled` is the reference: plain tfjs ops per timestep, differentiated by tfjs.

@@ -6,6 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { Task } from '../tasks/task.js';
 import { Rng } from '../util/rng.js';
 import { timeStep } from '../kernels/timestep.js';
+import { activeReadout, softmaxXentSum } from '../kernels/readout.js';
+import type { ReadoutKernel } from '../kernels/readout-kernel.js';
 import { gatherRows } from './gather.js';
 import { matMul } from './matmul.js';
 import { INITIALIZERS, type InitName } from './initializers.js';
@@ -119,47 +121,91 @@ export class SequenceModel {
    *  outputs and, with `keepState`, the final forward states. The caller disposes everything. */
   forward(x: tf.Tensor, opts: ForwardOptions = {}): { out: tf.Tensor; state: CarryState } {
     const { spec } = this;
-    const [B, T] = x.shape as [number, number];
-    const H = spec.hidden;
     const state: CarryState = { h: [], c: [] };
     const out = tf.tidy(() => {
-      let seq: tf.Tensor3D; // [T, B, I]
-      if (this.embedding) {
-        // Token ids in time-major order, looked up as rows of the embedding matrix.
-        const xt = tf.transpose(x, [1, 0]);
-        const ids = xt.dataSync() as Int32Array;
-        xt.dispose();
-        seq = tf.reshape(gatherRows(this.embedding as tf.Tensor2D, ids), [T, B, -1]);
-      } else {
-        seq = tf.transpose(x, [1, 0, 2]) as tf.Tensor3D;
-      }
-      for (let l = 0; l < this.layers.length; l++) {
-        const outs: tf.Tensor3D[] = [];
-        this.layers[l]!.forEach((p, d) => {
-          const backward = d === 1;
-          const src = backward ? reverseTime(seq, opts.lengths) : seq;
-          const h0 = (!backward && opts.state?.h[l]) || tf.zeros([B, H]);
-          const c0 = spec.cell === 'lstm' ? (!backward && opts.state?.c[l]) || tf.zeros([B, H]) : undefined;
-          // The engine projects the input (x_t U + b for all t at once) and runs the recurrence.
-          const input = { x: src, U: p.U as tf.Tensor2D, b: p.b as tf.Tensor1D };
-          const r = recurrence({ cell: spec.cell, input, W: p.W as tf.Tensor2D, bh: p.bh as tf.Tensor1D | undefined, h0: h0 as tf.Tensor2D, c0: c0 as tf.Tensor2D | undefined, engine: this.engine });
-          if (!backward && opts.keepState) {
-            state.h.push(tf.keep(timeStep(r.states, T - 1)));
-            if (r.cT) state.c.push(tf.keep(r.cT));
-          }
-          outs.push(backward ? reverseTime(r.states, opts.lengths) : r.states);
-        });
-        seq = outs.length === 2 ? (tf.concat(outs, 2) as tf.Tensor3D) : outs[0]!; // [T, B, H * dirs]
-      }
-      const F = seq.shape[2];
+      const seq = this.features(x, opts, state); // [T, B, F]
+      const [T, B, F] = seq.shape;
       if (spec.mode === 'many-to-one') {
-        const last = lastStep(seq, opts.lengths, H); // [B, F]
+        const last = lastStep(seq, opts.lengths, spec.hidden); // [B, F]
         return tf.add(matMul(last, this.V as tf.Tensor2D), this.c);
       }
       const o = tf.add(matMul(tf.reshape(seq, [T * B, F]) as tf.Tensor2D, this.V as tf.Tensor2D), this.c);
       return tf.transpose(tf.reshape(o, [T, B, spec.outputSize]), [1, 0, 2]); // [B, T, O]
     });
     return { out, state };
+  }
+
+  /** Whether `xentSum` can score this model: many-to-many, and a fused readout kernel exists. */
+  get fusedReadout(): boolean {
+    return this.spec.mode === 'many-to-many' && this.readout !== null;
+  }
+
+  /** Summed softmax cross-entropy of many-to-many class targets y [B, T] (weighted by mask
+   *  [B, T] when given) through the fused readout: the [B, T, O] logits are never a tensor, and
+   *  the readout's gradients come from the same pass. Returns the sum as a scalar and, with
+   *  `keepState`, the final forward states. The caller disposes them. */
+  xentSum(x: tf.Tensor, y: Int32Array, opts: ForwardOptions & { mask?: Float32Array } = {}): { sum: tf.Scalar; state: CarryState } {
+    const kernel = this.readout;
+    if (!kernel || this.spec.mode !== 'many-to-many') throw new Error('xentSum: this model has no fused readout');
+    const state: CarryState = { h: [], c: [] };
+    const [B, T] = x.shape as [number, number];
+    // The features are time-major rows (t, b); targets and weights are [B, T]: reorder those.
+    const yt = new Int32Array(B * T);
+    const wt = opts.mask ? new Float32Array(B * T) : undefined;
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < T; t++) {
+        yt[t * B + b] = y[b * T + t]!;
+        if (wt) wt[t * B + b] = opts.mask![b * T + t]!;
+      }
+    }
+    const sum = tf.tidy(() => {
+      const seq = this.features(x, opts, state);
+      const rows = tf.reshape(seq, [T * B, seq.shape[2]]) as tf.Tensor2D;
+      return softmaxXentSum({ x: rows, W: this.V as tf.Tensor2D, c: this.c as tf.Tensor1D, y: yt, weight: wt, kernel });
+    });
+    return { sum, state };
+  }
+
+  /** The fused readout kernel, with the fused engine only (unrolled = the plain tfjs reference). */
+  private get readout(): ReadoutKernel | null {
+    return this.engine === 'fused' ? activeReadout() : null;
+  }
+
+  /** The top layer's states [T, B, F] (time-major), the embedding looked up first for token
+   *  input; call inside tf.tidy. With `keepState` the final forward states go into `state`. */
+  private features(x: tf.Tensor, opts: ForwardOptions, state: CarryState): tf.Tensor3D {
+    const { spec } = this;
+    const [B, T] = x.shape as [number, number];
+    const H = spec.hidden;
+    let seq: tf.Tensor3D; // [T, B, I]
+    if (this.embedding) {
+      // Token ids in time-major order, looked up as rows of the embedding matrix.
+      const xt = tf.transpose(x, [1, 0]);
+      const ids = xt.dataSync() as Int32Array;
+      xt.dispose();
+      seq = tf.reshape(gatherRows(this.embedding as tf.Tensor2D, ids), [T, B, -1]);
+    } else {
+      seq = tf.transpose(x, [1, 0, 2]) as tf.Tensor3D;
+    }
+    for (let l = 0; l < this.layers.length; l++) {
+      const outs: tf.Tensor3D[] = [];
+      this.layers[l]!.forEach((p, d) => {
+        const backward = d === 1;
+        const src = backward ? reverseTime(seq, opts.lengths) : seq;
+        const h0 = (!backward && opts.state?.h[l]) || tf.zeros([B, H]);
+        const c0 = spec.cell === 'lstm' ? (!backward && opts.state?.c[l]) || tf.zeros([B, H]) : undefined;
+        // The engine projects the input (x_t U + b for all t at once) and runs the recurrence.
+        const input = { x: src, U: p.U as tf.Tensor2D, b: p.b as tf.Tensor1D };
+        const r = recurrence({ cell: spec.cell, input, W: p.W as tf.Tensor2D, bh: p.bh as tf.Tensor1D | undefined, h0: h0 as tf.Tensor2D, c0: c0 as tf.Tensor2D | undefined, engine: this.engine });
+        if (!backward && opts.keepState) {
+          state.h.push(tf.keep(timeStep(r.states, T - 1)));
+          if (r.cT) state.c.push(tf.keep(r.cT));
+        }
+        outs.push(backward ? reverseTime(r.states, opts.lengths) : r.states);
+      });
+      seq = outs.length === 2 ? (tf.concat(outs, 2) as tf.Tensor3D) : outs[0]!; // [T, B, H * dirs]
+    }
+    return seq;
   }
 
   dispose(): void {

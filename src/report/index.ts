@@ -10,10 +10,11 @@ import { metricLabel } from './metrics.js';
 import { loadGradients } from './gradients.js';
 import { PAPER } from './paper.js';
 import { provenanceSection } from './provenance.js';
+import { prunedSection } from './pruned.js';
 import { compareModels, describeSelection, groupRuns, loadHistories, selectRuns, type History, type Selection } from './queries.js';
-import { renderHtml, renderMarkdown, type Cell, type ReportDoc, type Section } from './render.js';
-import { beats } from './stats.js';
-import { fmtSummary, modelCell, taskSection, type TaskResult } from './task-section.js';
+import { renderHtml, renderMarkdown, tableText, type Cell, type ReportDoc, type Section } from './render.js';
+import { beats, computeOf, fmtCompute } from './stats.js';
+import { fmtSummary, modelCell, paperValues, taskSection, type TaskResult } from './task-section.js';
 
 export type ReportFormat = 'html' | 'md';
 export const DEFAULT_REPORT_DIR = 'reports';
@@ -25,30 +26,56 @@ export function resolveOutput(o: { format?: string; out?: string }): { format: R
   return { format, out: o.out ?? join(DEFAULT_REPORT_DIR, `report.${format}`) };
 }
 
-function overview(runs: RunRecord[], results: Array<{ task: string; r: TaskResult }>, models: string[]): Section {
-  const rows = results.map(({ task, r }): Cell[] => {
-    const means = [...r.best.values()].map((s) => s.summary!.mean);
-    const winner = means.reduce<number | null>((w, v) => (w === null || beats(v, w, r.meta.goal) ? v : w), null);
-    return [
-      task,
-      `${metricLabel(r.meta.metric)} (${r.meta.goal === 'min' ? 'lower' : 'higher'} is better)`,
-      ...models.map((m): Cell => {
-        const s = r.best.get(m);
-        if (!s) return { text: '–', cls: 'muted' };
-        const wins = s.summary!.mean === winner && r.best.size > 1;
-        return { text: `${wins ? '★ ' : ''}${fmtSummary(r.meta.metric, s.summary)}`, cls: wins ? 'num best' : 'num' };
-      }),
-    ];
-  });
+/** The reproduction table: one row per task (and problem) and model, with the setting selected
+ *  on validation, the validation and test metrics there, the paper's number, the runs, and the
+ *  compute the result took (its runs) and its search took (every run of the model on the task).
+ *  Plain text cells, so that `irnn report` can print the same table. */
+export function glanceTable(results: TaskResult[], histories: Map<number, History>): { header: string[]; rows: Cell[][] } {
+  const rows: Cell[][] = [];
+  for (const { group: g, meta, best } of results) {
+    const means = [...best.values()].map((s) => s.select!.mean);
+    const winner = means.reduce<number | null>((w, v) => (w === null || beats(v, w, meta.goal) ? v : w), null);
+    for (const m of g.models) {
+      const s = best.get(m.model);
+      const all = m.settings.flatMap((x) => x.runs);
+      const finished = all.filter((r) => r.status === 'finished').length;
+      const wins = s !== undefined && s.select!.mean === winner && best.size > 1;
+      rows.push([
+        g.title,
+        modelCell(m.model),
+        metricLabel(meta.metric).replace(/^test /, ''),
+        s ? s.setting.label : 'no finished run',
+        s && !meta.selectIsTest ? fmtSummary(meta.select, s.select) : '–',
+        s ? { text: `${wins ? '★ ' : ''}${fmtSummary(meta.metric, s.summary)}`, cls: wins ? 'num best' : 'num' } : '–',
+        paperValues(g, m, meta.metric),
+        `${finished}/${all.length}`,
+        s ? `${fmtCompute(computeOf(s.setting.runs, histories))} (search ${fmtCompute(computeOf(all, histories))})` : fmtCompute(computeOf(all, histories)),
+      ]);
+    }
+  }
+  return { header: ['task', 'model', 'metric', 'selected setting', 'validation (ranks)', 'test at the selection', 'paper (test)', 'runs finished', 'compute: result (search)'], rows };
+}
+
+function overview(runs: RunRecord[], results: TaskResult[], glance: { header: string[]; rows: Cell[][] }): Section {
+  const { header, rows } = glance;
   const count = (st: string) => runs.filter((r) => r.status === st).length;
-  const statuses = ['finished', 'diverged', 'failed', 'interrupted', 'running'].map((s) => [s, count(s)] as const).filter(([, n]) => n > 0);
+  const statuses = ['finished', 'diverged', 'pruned', 'failed', 'interrupted', 'running'].map((s) => [s, count(s)] as const).filter(([, n]) => n > 0);
+  const metrics = [...new Set(results.map((r) => `${r.group.title}: ${metricLabel(r.meta.select)} ranks, ${metricLabel(r.meta.metric)} is reported`))];
   return {
     id: 'overview',
     title: 'At a glance',
     blocks: [
-      { kind: 'p', text: `Runs by outcome: ${statuses.map(([s, n]) => `${n} ${s}`).join(', ')}. Each cell: the model's best setting on the task, final metric mean ± std over seeds (n); ★ marks the best model.` },
-      { kind: 'table', table: { header: ['task', 'metric', ...models.map(modelCell)], rows } },
-      { kind: 'p', cls: 'note', text: `Paper numbers quoted per task come from ${PAPER.cite}. Data and scale differ from the paper's; each task section says how.` },
+      {
+        kind: 'p',
+        text:
+          `Runs by outcome: ${statuses.map(([s, n]) => `${n} ${s}`).join(', ')}. One row per task and model: the setting selected by the ` +
+          'validation metric (each run at its best validation evaluation, mean over seeds), the validation and test metrics there ' +
+          '(mean ± std over seeds, n), the paper’s number for the same network, and the compute: CPU hours of the selected setting’s runs ' +
+          '(of every run of that model on the task, the search, in brackets). ★ marks the model with the best validation mean.',
+      },
+      { kind: 'table', table: { header, rows } },
+      { kind: 'p', cls: 'note', text: `${metrics.join('; ')}.` },
+      { kind: 'p', cls: 'note', text: `Paper numbers come from ${PAPER.cite}; each task section gives their sources and check status. Data and scale differ from the paper's; each task section says how.` },
     ],
   };
 }
@@ -57,14 +84,16 @@ function overview(runs: RunRecord[], results: Array<{ task: string; r: TaskResul
 export async function buildReport(o: { runs: RunRecord[]; histories: Map<number, History>; selection: Selection; generatedAt: string }): Promise<ReportDoc> {
   const groups = groupRuns(o.runs);
   const models = [...new Set(o.runs.map((r) => r.model))].sort(compareModels);
-  const results: Array<{ task: string; r: TaskResult }> = [];
-  for (const g of groups) results.push({ task: g.task, r: await taskSection(g, o.histories) });
-  const head = overview(o.runs, results, models);
+  const results: TaskResult[] = [];
+  for (const g of groups) results.push(await taskSection(g, o.histories));
+  const glance = glanceTable(results, o.histories);
+  const head = overview(o.runs, results, glance);
   return {
     title: 'IRNN harness report',
-    summary: `${describeSelection(o.selection)}: ${o.runs.length} runs, ${groups.length} task${groups.length === 1 ? '' : 's'} (${groups.map((g) => g.task).join(', ')}), models ${models.join(', ')}.`,
-    sections: [head, ...results.map((x) => x.r.section), provenanceSection(o.runs)],
+    summary: `${describeSelection(o.selection)}: ${o.runs.length} runs, ${groups.length} task${groups.length === 1 ? '' : 's'} (${groups.map((g) => g.title).join(', ')}), models ${models.join(', ')}.`,
+    sections: [head, ...results.map((x) => x.section), ...[prunedSection(o.runs)].filter((x) => x !== null), provenanceSection(o.runs)],
     generatedAt: o.generatedAt,
+    glance: { header: glance.header, rows: glance.rows },
   };
 }
 
@@ -75,7 +104,7 @@ export async function makeReport(o: {
   format?: string;
   out?: string;
   now?: Date;
-}): Promise<{ out: string; format: ReportFormat; files: string[]; runs: number[]; tasks: string[] }> {
+}): Promise<{ out: string; format: ReportFormat; files: string[]; runs: number[]; tasks: string[]; glance: string }> {
   const { format, out } = resolveOutput(o);
   const runs = await selectRuns(o.db, o.selection);
   if (runs.length === 0) throw new UserError(`no runs to report: ${describeSelection(o.selection)} matches nothing in ${o.dbPath}`);
@@ -94,5 +123,5 @@ export async function makeReport(o: {
       files.push(join(dirname(out), name));
     }
   }
-  return { out, format, files, runs: runs.map((r) => r.id), tasks: [...new Set(runs.map((r) => r.task))].sort() };
+  return { out, format, files, runs: runs.map((r) => r.id), tasks: [...new Set(runs.map((r) => r.task))].sort(), glance: tableText(doc.glance!) };
 }

@@ -1,11 +1,16 @@
-// What a report ranks a task's runs by: the main metric, its goal, whether it reads best on a log
-// axis, and the task's baseline, as each run stored them with its task info. Runs that stored none
-// (older runs, runs that failed before their task was built) fall back to a test metric they logged;
-// the report never builds a task (that would load data).
-import type { RunRecord } from '../store/runs.js';
+// What a report ranks a task's runs by and what it shows: the validation metric that selects
+// (evaluations, settings, the best model), the test metric reported at the selection, the goal,
+// whether they read best on a log axis, and the task's baseline, as each run stored them with its
+// task info (store/runs.ts judgedBy). The report never builds a task (that would load data).
+import { judgedBy, type RunRecord } from '../store/runs.js';
 
 export interface TaskMeta {
+  /** The test metric reported at the selection, e.g. test_mse. */
   metric: string;
+  /** The validation metric that ranks, e.g. valid_mse (the test metric itself for runs that
+   *  logged no validation twin: then `selectIsTest`). */
+  select: string;
+  selectIsTest: boolean;
   goal: 'min' | 'max';
   /** Errors that span decades (MSE, perplexity) are drawn on a log axis. */
   log: boolean;
@@ -14,24 +19,16 @@ export interface TaskMeta {
 
 const LOG_METRICS = /_(mse|ppl|loss)$/;
 
-type Stored = { main: { name: string; goal: 'min' | 'max' }; baseline: unknown };
-
-function stored(run: RunRecord): Stored | null {
-  const main = run.taskInfo?.['main_metric'] as { name?: unknown; goal?: unknown } | undefined;
-  if (!main || typeof main.name !== 'string' || (main.goal !== 'min' && main.goal !== 'max')) return null;
-  return { main: { name: main.name, goal: main.goal }, baseline: run.taskInfo?.['baseline'] };
-}
-
-/** The meta of one task's runs (they share a task, so the first run that stored it decides). A
- *  baseline is kept only when it measures the metric the runs are ranked by. */
+/** The meta of one task's runs (they share a task, so the first run that stored its main metric
+ *  decides, else the first that can be judged by what it logged). A baseline is kept only when it
+ *  measures the metric that is reported. */
 export function taskMeta(runs: RunRecord[]): TaskMeta {
-  const s = runs.map(stored).find((x) => x !== null);
-  const logged = () => [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort().find((n) => n.startsWith('test_'));
-  const metric = s?.main.name ?? logged() ?? 'train_loss';
-  const goal = s?.main.goal ?? (/_acc$/.test(metric) ? 'max' : 'min');
-  const b = s?.baseline as { metric?: unknown; value?: unknown; label?: unknown } | null | undefined;
-  const baseline = b && b.metric === metric && typeof b.value === 'number' ? { value: b.value, label: String(b.label ?? 'baseline') } : null;
-  return { metric, goal, log: LOG_METRICS.test(metric), baseline };
+  const judged = runs.map((r) => ({ r, j: judgedBy(r.taskInfo, Object.keys(r.metrics)) })).filter((x) => x.j !== null);
+  const found = judged.find((x) => x.r.taskInfo?.['main_metric']) ?? judged[0];
+  const j = found?.j ?? { main: 'train_loss', select: 'train_loss', goal: 'min' as const };
+  const b = found?.r.taskInfo?.['baseline'] as { metric?: unknown; value?: unknown; label?: unknown } | null | undefined;
+  const baseline = b && b.metric === j.main && typeof b.value === 'number' ? { value: b.value, label: String(b.label ?? 'baseline') } : null;
+  return { metric: j.main, select: j.select, selectIsTest: j.select === j.main, goal: j.goal, log: LOG_METRICS.test(j.main), baseline };
 }
 
 /** Readable metric names for headings and axes. */

@@ -15,11 +15,34 @@ export const MODEL_COLOURS: Record<string, string> = {
 };
 const SPARE = ['#8d6a9f', '#c17c74', '#5b8e7d', '#bc4b51', '#3d5a80', '#a47e3b'];
 
+const hash = (s: string) => [...s].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 0);
+
+/** How far a variant's shade moves from its model's colour (negative: darker): bidirectional
+ *  darker, unidirectional lighter, and further the more layers; with only the depth varying,
+ *  deeper is darker. */
+function variantShade(label: string): number {
+  const layers = /(\d+) layers?/.exec(label);
+  const n = layers ? Number(layers[1]) : null;
+  const sign = /unidirectional/.test(label) ? 1 : /bidirectional/.test(label) ? -1 : n !== null && n >= 3 ? -1 : 1;
+  return sign * (n === null ? 0.3 : n <= 2 ? 0.2 : 0.45);
+}
+
+/** A model's colour; a variant ("lstm · 5 layers, bidirectional") gets a lighter or darker shade of
+ *  its model's colour, fixed by its label, so that the variants of one model stay recognisable. */
 export function modelColour(model: string): string {
   if (MODEL_COLOURS[model]) return MODEL_COLOURS[model];
-  let h = 0;
-  for (const c of model) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-  return SPARE[h % SPARE.length]!;
+  const sep = model.indexOf(' · ');
+  if (sep > 0) {
+    const base = modelColour(model.slice(0, sep));
+    const mix = variantShade(model.slice(sep));
+    const target = mix < 0 ? 0 : 255;
+    const channel = (i: number) => {
+      const c = parseInt(base.slice(1 + 2 * i, 3 + 2 * i), 16);
+      return Math.round(c + (target - c) * Math.abs(mix)).toString(16).padStart(2, '0');
+    };
+    return `#${channel(0)}${channel(1)}${channel(2)}`;
+  }
+  return SPARE[hash(model) % SPARE.length]!;
 }
 
 const FONT = 'Helvetica, Arial, sans-serif';

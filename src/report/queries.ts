@@ -6,6 +6,7 @@ import { listRuns, metricHistory, type RunRecord } from '../store/runs.js';
 import { UserError } from '../util/errors.js';
 import { canonicalJson } from '../config/tree.js';
 import { filterRuns } from './where.js';
+import { PROBLEM_KEYS } from '../tasks/problems.js';
 
 export interface Selection {
   sweep?: number;
@@ -64,8 +65,9 @@ export function flatten(tree: Record<string, unknown>, prefix = ''): Record<stri
 }
 
 /** Keys that never make two runs different settings: the seed (merged into mean ± std) and
- *  display-only keys. */
-const NOT_SETTINGS = new Set(['seed', 'train.log_every']);
+ *  display-only keys (a preset's budget statement). */
+const NOT_SETTINGS = new Set(['seed', 'train.log_every', 'budget']);
+const isSetting = (k: string) => !NOT_SETTINGS.has(k) && !NOT_SETTINGS.has(k.split('.')[0]!);
 
 export interface SettingGroup {
   /** e.g. "lr=0.001 clip=1"; "default" when nothing varies. */
@@ -74,21 +76,66 @@ export interface SettingGroup {
   runs: RunRecord[];
 }
 export interface ModelGroup {
+  /** The model's label: its name, plus its architecture where that varies among the task's runs
+   *  of the model ("lstm · 5 layers, bidirectional"); each architecture is compared on its own. */
   model: string;
+  /** The model's name (config group option), e.g. lstm. */
+  base: string;
+  /** The architecture keys' values (ARCH_KEYS) of this group's runs. */
+  arch: Record<string, unknown>;
   settings: SettingGroup[];
+}
+
+/** Keys that make a different network rather than a setting of one: the paper compares 2- and
+ *  5-layer, uni- and bidirectional networks side by side, and 4 layers of N against 1 of 2N. */
+export const ARCH_KEYS = ['model.layers', 'model.bidirectional'] as const;
+
+function archLabel(key: string, v: unknown): string {
+  if (key === 'model.layers') return `${String(v)} layer${v === 1 ? '' : 's'}`;
+  if (key === 'model.bidirectional') return v ? 'bidirectional' : 'unidirectional';
+  return `${key}=${fmtSettingValue(v)}`;
+}
+
+/** The task's runs of each model, split by the architecture keys that vary among them. */
+function modelGroups(runs: RunRecord[]): Array<Omit<ModelGroup, 'settings'> & { runs: RunRecord[] }> {
+  const names = [...new Set(runs.map((r) => r.model))];
+  return names.flatMap((base) => {
+    const mine = runs.filter((r) => r.model === base);
+    const arch = (r: RunRecord) => Object.fromEntries(ARCH_KEYS.map((k) => [k, flatten(r.config)[k]]));
+    const varying = ARCH_KEYS.filter((k) => new Set(mine.map((r) => canonicalJson(arch(r)[k] ?? null))).size > 1);
+    const byArch = new Map<string, RunRecord[]>();
+    for (const r of mine) {
+      const id = canonicalJson(varying.map((k) => arch(r)[k] ?? null));
+      byArch.set(id, [...(byArch.get(id) ?? []), r]);
+    }
+    return [...byArch.values()].map((rs) => {
+      const a = arch(rs[0]!);
+      const model = varying.length ? `${base} · ${varying.map((k) => archLabel(k, a[k])).join(', ')}` : base;
+      return { model, base, arch: a, runs: rs };
+    });
+  }).sort((x, y) => compareModels(x.base, y.base) || compareValues(ARCH_KEYS.map((k) => x.arch[k]), ARCH_KEYS.map((k) => y.arch[k])));
 }
 export interface TaskGroup {
   task: string;
+  /** The problem within the task, from the keys that define it and vary in the selection, e.g.
+   *  "seq_len=150"; '' when every run of the task solves the same problem. */
+  problem: string;
+  /** "adding (seq_len=150)": headings, figure titles and file names. */
+  title: string;
   runs: RunRecord[];
   models: ModelGroup[];
   /** Keys that vary within some model's runs of this task, sorted. */
   varying: string[];
+  /** Run id -> its model group's label. */
+  modelOf: Map<number, string>;
 }
 
 const MODEL_ORDER = ['irnn', 'rnn_relu', 'rnn_tanh', 'lstm', 'gru'];
+/** Model labels in a fixed order by model name (irnn first), then by the rest of the label. */
 export function compareModels(a: string, b: string): number {
-  const ia = MODEL_ORDER.indexOf(a);
-  const ib = MODEL_ORDER.indexOf(b);
+  const base = (x: string) => x.split(' · ')[0]!;
+  const ia = MODEL_ORDER.indexOf(base(a));
+  const ib = MODEL_ORDER.indexOf(base(b));
   if (ia !== ib) return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib);
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -97,7 +144,7 @@ export function compareModels(a: string, b: string): number {
  *  such as adam's beta1 next to sgd runs) counts only if it takes two values where it is set. */
 export function varyingKeys(runs: RunRecord[]): string[] {
   const flat = runs.map((r) => flatten(r.config));
-  const keys = [...new Set(flat.flatMap((f) => Object.keys(f)))].filter((k) => !NOT_SETTINGS.has(k));
+  const keys = [...new Set(flat.flatMap((f) => Object.keys(f)))].filter(isSetting);
   return keys.filter((k) => new Set(flat.filter((f) => k in f).map((f) => canonicalJson(f[k]))).size > 1).sort();
 }
 
@@ -111,20 +158,40 @@ export function fmtSettingValue(v: unknown): string {
   return typeof v === 'string' ? v : v === undefined ? 'unset' : JSON.stringify(v);
 }
 
+/** Runs by task and, within a task, by problem (src/tasks/problems.ts): runs that solve different
+ *  problems are never ranked against each other. Groups are sorted by task, then problem values. */
 export function groupRuns(runs: RunRecord[]): TaskGroup[] {
   const byTask = new Map<string, RunRecord[]>();
   for (const r of runs) byTask.set(r.task, [...(byTask.get(r.task) ?? []), r]);
-  return [...byTask.keys()].sort().map((task) => {
+  return [...byTask.keys()].sort().flatMap((task) => {
     const taskRuns = byTask.get(task)!;
-    const models = [...new Set(taskRuns.map((r) => r.model))].sort(compareModels);
-    const perModel = models.map((model) => ({ model, runs: taskRuns.filter((r) => r.model === model) }));
-    const varying = [...new Set(perModel.flatMap((m) => varyingKeys(m.runs)))].sort();
-    return {
-      task,
-      runs: taskRuns,
-      varying,
-      models: perModel.map(({ model, runs: mr }) => ({ model, settings: groupSettings(mr, varyingKeys(mr)) })),
-    };
+    const name = String((taskRuns[0]!.config['task'] as Record<string, unknown> | undefined)?.['name'] ?? task);
+    const defining = (PROBLEM_KEYS[name] ?? []).filter((k) => new Set(taskRuns.map((r) => canonicalJson(flatten(r.config)[k] ?? null))).size > 1);
+    const short = shortKeys(defining);
+    const byProblem = new Map<string, { values: unknown[]; runs: RunRecord[] }>();
+    for (const r of taskRuns) {
+      const values = defining.map((k) => flatten(r.config)[k]);
+      const id = canonicalJson(values.map((v) => v ?? null));
+      const g = byProblem.get(id) ?? { values, runs: [] };
+      g.runs.push(r);
+      byProblem.set(id, g);
+    }
+    return [...byProblem.values()]
+      .sort((a, b) => compareValues(a.values, b.values))
+      .map(({ values, runs: pr }) => {
+        const problem = defining.map((k, i) => `${short.get(k)}=${fmtSettingValue(values[i])}`).join(' ');
+        const perModel = modelGroups(pr);
+        const varying = [...new Set(perModel.flatMap((m) => varyingKeys(m.runs)))].sort();
+        return {
+          task,
+          problem,
+          title: problem ? `${task} (${problem})` : task,
+          runs: pr,
+          varying,
+          models: perModel.map(({ runs: mr, ...m }) => ({ ...m, settings: groupSettings(mr, varyingKeys(mr)) })),
+          modelOf: new Map(perModel.flatMap((m) => m.runs.map((r) => [r.id, m.model] as const))),
+        };
+      });
   });
 }
 

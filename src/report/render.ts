@@ -1,6 +1,8 @@
 // Turns a report document (sections of paragraphs, tables and SVG figures) into one self-contained
 // HTML page (inline CSS and SVG, no scripts, no external requests) or into Markdown with the SVG
-// files written beside it. Knows nothing about runs or statistics.
+// files written beside it. Every text of the document is plain text (notes, overrides, option and
+// corpus names come from users): both renderers escape it, so none becomes markup. Knows nothing
+// about runs or statistics.
 
 export type Cell = string | { text: string; cls?: string; swatch?: string; code?: boolean };
 export interface Table {
@@ -32,6 +34,16 @@ export interface ReportDoc {
   sections: Section[];
   /** The only time-dependent text; kept in the footer so the body stays byte-identical. */
   generatedAt: string;
+  /** The headline table (also inside a section), which `irnn report` prints as text. */
+  glance?: Table;
+}
+
+/** A table as aligned plain text (cells' text only), for a terminal. */
+export function tableText(t: Table): string {
+  const text = (c: Cell) => (typeof c === 'string' ? c : c.text);
+  const all = [t.header.map(text), ...t.rows.map((r) => r.map(text))];
+  const widths = all[0]!.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  return all.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -57,6 +69,8 @@ td.diverged, tr.diverged td.diverged { color: #b00020; font-weight: 700; }
 tr.diverged td { background: #fff4f4; }
 td.muted { color: #999; }
 td.paper { color: #555; font-style: italic; }
+tr.unverified td { color: #8a6d00; background: #fffbea; }
+td.unverified { font-weight: 700; }
 code, td.code { font: 12px/1.4 Menlo, Consolas, monospace; }
 td.code { white-space: pre-wrap; word-break: break-all; max-width: 620px; }
 td.model { white-space: nowrap; }
@@ -124,23 +138,48 @@ export function renderHtml(doc: ReportDoc): string {
   ].join('\n');
 }
 
-const mdEsc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/** Plain text as Markdown that renders as exactly that text: HTML's special characters become
+ *  entities (no tag, comment or autolink can start), Markdown's inline syntax is backslash-escaped
+ *  (no link, image, emphasis, code span or table cell break), a line is never a block marker, and
+ *  line breaks become spaces (a paragraph or table row stays one line). */
+export function mdText(s: string): string {
+  const inline = s
+    .replace(/\r?\n|\r/g, ' ')
+    .replace(/[\\`*_[\]|~]/g, '\\$&')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
+  // At the start of a line "# " makes a heading, "- ", "+ " or "1. " a list item, and a line of
+  // "=" or "-" alone underlines the line before it.
+  return inline
+    .replace(/^(\s*)(#{1,6}|[-+]|\d{1,9}[.)])(?=\s|$)/, (_, sp: string, m: string) => `${sp}${m.slice(0, -1)}\\${m.slice(-1)}`)
+    .replace(/^(\s*)([-=])(?=[-=\s]*$)/, '$1\\$2');
+}
+
+/** Text as an inline code span: shown verbatim (a code span never renders HTML), with backticks
+ *  replaced (they would end the span) and `|` escaped (it would end a table cell even inside one). */
+function mdCode(s: string): string {
+  return `\`${s.replace(/\r?\n|\r/g, ' ').replace(/`/g, "'").replace(/\|/g, '\\|')}\``;
+}
+
+/** A file name as a link destination: every character but [A-Za-z0-9._-] percent-encoded. */
+const mdUrl = (name: string) => encodeURIComponent(name).replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
 function cellMd(c: Cell): string {
-  if (typeof c === 'string') return mdEsc(c);
-  if (c.code) return `\`${c.text.replace(/`/g, "'")}\``;
-  return c.cls === 'best' || c.cls === 'diverged' ? `**${mdEsc(c.text)}**` : mdEsc(c.text);
+  if (typeof c === 'string') return mdText(c);
+  if (c.code) return mdCode(c.text);
+  return c.cls === 'best' || c.cls === 'diverged' ? `**${mdText(c.text)}**` : mdText(c.text);
 }
 
 /** Markdown plus the SVG files it links to (`files`: name -> SVG text), named `<stem>-<figure id>.svg`. */
 export function renderMarkdown(doc: ReportDoc, stem: string): { md: string; files: Map<string, string> } {
   const files = new Map<string, string>();
-  const out: string[] = [`# ${doc.title}`, '', doc.summary, ''];
+  const out: string[] = [`# ${mdText(doc.title)}`, '', mdText(doc.summary), ''];
   for (const s of doc.sections) {
-    out.push(`## ${s.title}`, '');
+    out.push(`## ${mdText(s.title)}`, '');
     for (const b of s.blocks) {
-      if (b.kind === 'p') out.push(b.cls === 'note' ? `_${b.text}_` : b.text, '');
-      else if (b.kind === 'h3') out.push(`### ${b.text}`, '');
+      if (b.kind === 'p') out.push(b.cls === 'note' ? `_${mdText(b.text)}_` : mdText(b.text), '');
+      else if (b.kind === 'h3') out.push(`### ${mdText(b.text)}`, '');
       else if (b.kind === 'table') {
         const t = b.table;
         out.push(`| ${t.header.map(cellMd).join(' | ')} |`, `|${t.header.map(() => ' --- ').join('|')}|`);
@@ -149,10 +188,10 @@ export function renderMarkdown(doc: ReportDoc, stem: string): { md: string; file
       } else {
         const name = `${stem}-${b.figure.id}.svg`;
         files.set(name, b.figure.svg);
-        out.push(`![${mdEsc(b.figure.caption)}](${encodeURI(name)})`, '', `_${b.figure.caption}_`, '');
+        out.push(`![${mdText(b.figure.caption)}](${mdUrl(name)})`, '', `_${mdText(b.figure.caption)}_`, '');
       }
     }
   }
-  out.push('---', '', `Generated by irnn report at ${doc.generatedAt}.`, '');
+  out.push('---', '', `Generated by irnn report at ${mdText(doc.generatedAt)}.`, '');
   return { md: out.join('\n'), files };
 }

@@ -5,6 +5,8 @@ import type { RunRecord } from '../store/runs.js';
 import type { History, ModelGroup, SettingGroup } from './queries.js';
 import type { TaskMeta } from './metrics.js';
 import { math } from './math.js';
+import { median } from '../util/median.js';
+import { engineLabel } from './provenance.js';
 
 export interface Summary {
   mean: number;
@@ -19,15 +21,13 @@ export function summarize(values: number[]): Summary | null {
   return { mean: Number(math.mean(xs)), std: xs.length > 1 ? Number(math.std(xs)) : null, n: xs.length };
 }
 
-export function median(values: number[]): number | null {
-  const xs = values.filter((v) => Number.isFinite(v));
-  return xs.length ? Number(math.median(xs)) : null;
-}
-
 export interface SettingStats {
   model: string;
   setting: SettingGroup;
-  /** Over the runs that finished with a finite main metric. Diverged runs are counted, not averaged. */
+  /** Over the finished runs with a result: the validation metric at each run's best validation
+   *  evaluation (what ranks settings), and the test metric at that same evaluation (what is
+   *  reported). Diverged runs are counted, not averaged. */
+  select: Summary | null;
   summary: Summary | null;
   finished: number;
   diverged: RunRecord[];
@@ -38,11 +38,12 @@ export interface SettingStats {
 
 export function settingStats(model: string, setting: SettingGroup, meta: TaskMeta): SettingStats {
   const finished = setting.runs.filter((r) => r.status === 'finished');
-  const finals = finished.map((r) => r.metrics[meta.metric]).filter((v): v is number => typeof v === 'number');
+  const judged = finished.flatMap((r) => (r.result && r.result.select.name === meta.select ? [r.result] : []));
   return {
     model,
     setting,
-    summary: summarize(finals),
+    select: summarize(judged.map((x) => x.select.value)),
+    summary: summarize(judged.flatMap((x) => (x.main.value === null ? [] : [x.main.value]))),
     finished: finished.length,
     diverged: setting.runs.filter((r) => r.status === 'diverged'),
     failed: setting.runs.filter((r) => r.status === 'failed').length,
@@ -59,16 +60,17 @@ export function beats(a: number, b: number, goal: TaskMeta['goal']): boolean {
   return goal === 'min' ? a < b : a > b;
 }
 
-/** The best setting of each model: best mean; ties go to more seeds, then to the earlier setting. */
+/** The best setting of each model by its validation mean; ties go to more seeds, then to the
+ *  earlier setting. The test metric plays no part. */
 export function bestPerModel(stats: SettingStats[], goal: TaskMeta['goal']): Map<string, SettingStats> {
   const best = new Map<string, SettingStats>();
   for (const s of stats) {
-    if (!s.summary) continue;
+    if (!s.select || !s.summary) continue;
     const cur = best.get(s.model);
     const better =
       !cur ||
-      beats(s.summary.mean, cur.summary!.mean, goal) ||
-      (s.summary.mean === cur.summary!.mean && s.summary.n > cur.summary!.n);
+      beats(s.select.mean, cur.select!.mean, goal) ||
+      (s.select.mean === cur.select!.mean && s.select.n > cur.select!.n);
     if (better) best.set(s.model, s);
   }
   return best;
@@ -118,7 +120,7 @@ export function speedRows(runs: RunRecord[], histories: Map<number, History>): S
   const groups = new Map<string, { row: Omit<SpeedRow, 'msPerStep' | 'stepsPerSec'>; ms: number[]; sps: number[] }>();
   for (const r of runs) {
     const backend = r.backend ?? 'unknown';
-    const engine = r.engine ?? 'unknown';
+    const engine = engineLabel(r);
     const key = JSON.stringify([r.model, backend, engine]);
     const g = groups.get(key) ?? { row: { model: r.model, backend, engine, runs: 0 }, ms: [], sps: [] };
     g.row.runs++;
@@ -132,4 +134,35 @@ export function speedRows(runs: RunRecord[], histories: Map<number, History>): S
   return [...groups.values()]
     .filter((g) => g.ms.length > 0 || g.sps.length > 0)
     .map((g) => ({ ...g.row, msPerStep: median(g.ms), stepsPerSec: median(g.sps) }));
+}
+
+export interface Compute {
+  seconds: number;
+  /** Some run had no logged CPU time (runs stored before it was logged): its wall-clock time,
+   *  which overstates the compute on a shared machine, was counted instead. */
+  wall: boolean;
+  steps: number;
+}
+
+/** The compute runs took: each run's last logged cpu_seconds, else its wall-clock duration. */
+export function computeOf(runs: RunRecord[], histories: Map<number, History>): Compute {
+  let seconds = 0;
+  let wall = false;
+  let steps = 0;
+  for (const r of runs) {
+    steps += r.step;
+    const cpu = lastValue(histories.get(r.id), 'cpu_seconds');
+    if (cpu) seconds += cpu.value;
+    else if (r.endedAt) {
+      seconds += (Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1000;
+      wall = true;
+    }
+  }
+  return { seconds, wall, steps };
+}
+
+/** "1.2 CPU-h" ("wall-h" where some run counted wall time). */
+export function fmtCompute(c: Compute): string {
+  const h = c.seconds / 3600;
+  return `${h >= 10 ? h.toFixed(0) : h >= 1 ? h.toFixed(1) : h.toFixed(2)} ${c.wall ? 'wall-h' : 'CPU-h'}`;
 }

@@ -63,7 +63,25 @@ export const MIGRATIONS: string[] = [
      PRIMARY KEY (sweep_id, idx)
    );
    CREATE INDEX sweep_jobs_by_run ON sweep_jobs (run_id);`,
-  // 3: gradient-flow diagnostics (src/train/diagnostics.ts), one row per value: per lag
+  // 3: checkpoints, resumes and the `pruned` status (a sweep scheduler stopped the run early).
+  // Each run records its latest checkpoint, the rung and reason when pruned, and every resume.
+  // The status CHECK constraints gain 'pruned' by editing their text in the schema (SQLite's
+  // documented procedure for changes that leave the stored rows as they are); the ADD COLUMNs come
+  // first and change the schema version, so other open connections reload the schema.
+  `ALTER TABLE runs ADD COLUMN checkpoint_path TEXT;
+   ALTER TABLE runs ADD COLUMN checkpoint_step INTEGER;
+   ALTER TABLE runs ADD COLUMN prune_rung INTEGER;
+   ALTER TABLE runs ADD COLUMN prune_reason TEXT;
+   ALTER TABLE runs ADD COLUMN resumes_json TEXT;
+   PRAGMA writable_schema = ON;
+   UPDATE sqlite_master SET sql = replace(sql, '''interrupted''))', '''interrupted'', ''pruned''))')
+     WHERE type = 'table' AND name IN ('runs', 'sweep_jobs');
+   PRAGMA writable_schema = RESET;`,
+  // 4: which kernel implementation ran the fused engine ('native' or 'typescript'; null for the
+  // unrolled engine and for runs recorded before this column), and the native build's SIMD width.
+  `ALTER TABLE runs ADD COLUMN kernel TEXT;
+   ALTER TABLE runs ADD COLUMN simd_width INTEGER;`,
+  // 5: gradient-flow diagnostics (src/train/diagnostics.ts), one row per value: per lag
   // (grad_h, grad_c, state_norm; lag 1 = the last step) or per recurrent matrix (lag 0).
   `CREATE TABLE diagnostics (
      run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,

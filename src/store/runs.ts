@@ -2,7 +2,18 @@
 // objects (config and JSON columns parsed, `metrics` = the last logged value of each metric).
 import type { Db } from './db.js';
 
-export type RunStatus = 'running' | 'finished' | 'failed' | 'diverged' | 'interrupted';
+export type RunStatus = 'running' | 'finished' | 'failed' | 'diverged' | 'interrupted' | 'pruned';
+export const RUN_STATUSES: readonly RunStatus[] = ['running', 'finished', 'failed', 'diverged', 'interrupted', 'pruned'];
+
+/** One continuation of a run from a checkpoint: when, from which step, and whether the code
+ *  version differed from the checkpoint's (allowed only when forced). */
+export interface Resume {
+  at: string;
+  step: number;
+  code: string;
+  checkpointCode: string;
+  forced: boolean;
+}
 
 export interface NewRun {
   task: string;
@@ -37,13 +48,36 @@ export interface RunRecord {
   versions: Record<string, string>;
   backend: string | null;
   engine: string | null;
+  /** The implementation behind the fused engine: 'native' or 'typescript' (null: unrolled engine,
+   *  or recorded before kernels were). */
+  kernel: string | null;
+  /** Floats per SIMD register of the native kernels (16 = AVX-512, 8 = AVX2); null otherwise. */
+  simdWidth: number | null;
   host: string | null;
+  /** The process that trains (or last trained) the run. */
+  pid: number | null;
   startedAt: string;
   endedAt: string | null;
   heartbeatAt: string | null;
   error: string | null;
+  /** The newest checkpoint written (null: none, or removed once the run finished). */
+  checkpoint: { path: string; step: number } | null;
+  /** Set when a sweep scheduler stopped the run: the rung (step) and why. */
+  prune: { rung: number; reason: string } | null;
+  resumes: Resume[];
   /** The last logged value of each metric. */
   metrics: Record<string, number | null>;
+  /** The run's result: its evaluation with the best validation metric (null: none logged). */
+  result: RunResult | null;
+}
+
+/** A run judged as a reader should: the evaluation step with the best value of the validation
+ *  metric (`select`; ties go to the earliest step), and the test metric (`main`) at that step. */
+export interface RunResult {
+  step: number;
+  select: { name: string; value: number };
+  main: { name: string; value: number | null };
+  goal: 'min' | 'max';
 }
 
 interface RunRow {
@@ -66,35 +100,69 @@ interface RunRow {
   versions_json: string | null;
   backend: string | null;
   engine: string | null;
+  kernel?: string | null; // absent in stores from before migration 3, read as they are
+  simd_width?: number | null;
   host: string | null;
+  pid: number | null;
   started_at: string;
   ended_at: string | null;
   heartbeat_at: string | null;
   error: string | null;
+  checkpoint_path: string | null;
+  checkpoint_step: number | null;
+  prune_rung: number | null;
+  prune_reason: string | null;
+  resumes_json: string | null;
 }
 
 const now = () => new Date().toISOString();
 const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
 
-export async function createRun(db: Db, r: NewRun): Promise<number> {
-  const res = await db.run(
-    `INSERT INTO runs (status, task, model, seed, config_json, config_hash, overrides_json, steps,
-       git_commit, git_dirty, versions_json, host, pid, started_at, heartbeat_at)
-     VALUES ('running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [r.task, r.model, r.seed, JSON.stringify(r.config), r.configHash, JSON.stringify(r.overrides), r.steps,
-      r.git.commit, r.git.dirty === null ? null : r.git.dirty ? 1 : 0, JSON.stringify(r.versions), r.host, r.pid, now(), now()],
-  );
-  return res.lastID;
+/** Inserts a run. `link` runs in the same transaction with the new id (a sweep job links its run
+ *  there), so a process killed in between leaves neither a run nor a link behind. */
+export async function createRun(db: Db, r: NewRun, link?: (runId: number) => Promise<void>): Promise<number> {
+  return db.transaction(async () => {
+    const res = await db.run(
+      `INSERT INTO runs (status, task, model, seed, config_json, config_hash, overrides_json, steps,
+         git_commit, git_dirty, versions_json, host, pid, started_at, heartbeat_at)
+       VALUES ('running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [r.task, r.model, r.seed, JSON.stringify(r.config), r.configHash, JSON.stringify(r.overrides), r.steps,
+        r.git.commit, r.git.dirty === null ? null : r.git.dirty ? 1 : 0, JSON.stringify(r.versions), r.host, r.pid, now(), now()],
+    );
+    await link?.(res.lastID);
+    return res.lastID;
+  });
 }
 
-/** Facts known once the run is built: backend, engine, task info, parameter count. */
+/** Takes a run up again from a checkpoint at `step`: running in this process, metric rows logged
+ *  after the checkpoint removed (the continuation logs them again), the resume recorded. */
+export async function resumeRun(db: Db, id: number, o: { step: number; pid: number; host: string; resume: Resume }): Promise<void> {
+  await db.transaction(async () => {
+    const row = await db.get<{ resumes_json: string | null }>('SELECT resumes_json FROM runs WHERE id = ?', [id]);
+    const resumes = [...(row?.resumes_json ? (JSON.parse(row.resumes_json) as Resume[]) : []), o.resume];
+    await db.run('DELETE FROM metrics WHERE run_id = ? AND step > ?', [id, o.step]);
+    await db.run(
+      `UPDATE runs SET status = 'running', step = ?, pid = ?, host = ?, ended_at = NULL, error = NULL, diverged_step = NULL,
+         prune_rung = NULL, prune_reason = NULL, resumes_json = ?, heartbeat_at = ? WHERE id = ?`,
+      [o.step, o.pid, o.host, JSON.stringify(resumes), now(), id],
+    );
+  });
+}
+
+/** The newest checkpoint of a run (null: it has none any more). */
+export async function recordCheckpoint(db: Db, id: number, c: { path: string; step: number } | null): Promise<void> {
+  await db.run('UPDATE runs SET checkpoint_path = ?, checkpoint_step = ?, heartbeat_at = ? WHERE id = ?', [c?.path ?? null, c?.step ?? null, now(), id]);
+}
+
+/** Facts known once the run is built: backend, engine and the kernel behind it, task info,
+ *  parameter count. */
 export async function describeRun(
   db: Db,
   id: number,
-  d: { backend: string; engine: string; taskInfo: Record<string, unknown>; params: number },
+  d: { backend: string; engine: string; kernel?: { impl: string; simdWidth: number | null } | null; taskInfo: Record<string, unknown>; params: number },
 ): Promise<void> {
-  await db.run('UPDATE runs SET backend = ?, engine = ?, task_info_json = ?, params = ?, heartbeat_at = ? WHERE id = ?', [
-    d.backend, d.engine, JSON.stringify(d.taskInfo), d.params, now(), id,
+  await db.run('UPDATE runs SET backend = ?, engine = ?, kernel = ?, simd_width = ?, task_info_json = ?, params = ?, heartbeat_at = ? WHERE id = ?', [
+    d.backend, d.engine, d.kernel?.impl ?? null, d.kernel?.simdWidth ?? null, JSON.stringify(d.taskInfo), d.params, now(), id,
   ]);
 }
 
@@ -118,16 +186,23 @@ export async function heartbeat(db: Db, runId: number, step: number): Promise<vo
 export async function finishRun(
   db: Db,
   id: number,
-  f: { status: Exclude<RunStatus, 'running'>; step: number; divergedStep?: number | null; error?: string | null; details?: unknown },
+  f: {
+    status: Exclude<RunStatus, 'running'>;
+    step: number;
+    divergedStep?: number | null;
+    error?: string | null;
+    details?: unknown;
+    prune?: { rung: number; reason: string };
+  },
 ): Promise<void> {
   await db.run(
     `UPDATE runs SET status = ?, step = ?, diverged_step = ?, error = ?, details_json = COALESCE(?, details_json),
-       ended_at = ?, heartbeat_at = ? WHERE id = ?`,
-    [f.status, f.step, f.divergedStep ?? null, f.error ?? null, json(f.details), now(), now(), id],
+       prune_rung = ?, prune_reason = ?, ended_at = ?, heartbeat_at = ? WHERE id = ?`,
+    [f.status, f.step, f.divergedStep ?? null, f.error ?? null, json(f.details), f.prune?.rung ?? null, f.prune?.reason ?? null, now(), now(), id],
   );
 }
 
-function toRecord(r: RunRow, metrics: Record<string, number | null>): RunRecord {
+function toRecord(r: RunRow, metrics: Record<string, number | null>, result: RunResult | null): RunRecord {
   return {
     id: r.id,
     status: r.status,
@@ -147,12 +222,19 @@ function toRecord(r: RunRow, metrics: Record<string, number | null>): RunRecord 
     versions: r.versions_json ? JSON.parse(r.versions_json) : {},
     backend: r.backend,
     engine: r.engine,
+    kernel: r.kernel ?? null,
+    simdWidth: r.simd_width ?? null,
     host: r.host,
+    pid: r.pid,
     startedAt: r.started_at,
     endedAt: r.ended_at,
     heartbeatAt: r.heartbeat_at,
     error: r.error,
+    checkpoint: r.checkpoint_path === null ? null : { path: r.checkpoint_path, step: r.checkpoint_step ?? 0 },
+    prune: r.prune_rung === null ? null : { rung: r.prune_rung, reason: r.prune_reason ?? '' },
+    resumes: r.resumes_json ? JSON.parse(r.resumes_json) : [],
     metrics,
+    result,
   };
 }
 
@@ -177,6 +259,63 @@ export interface RunFilter {
   ids?: number[];
 }
 
+/** What ranks a run (`select`, a validation metric) and what is reported (`main`, its test twin),
+ *  as stored with its task info. Runs stored before tasks named their validation metric select on
+ *  the valid_ twin of their test metric when they logged it, else on the test metric itself; runs
+ *  that stored no main metric at all (older stores) are judged by a test metric they logged
+ *  (`logged`: the names of their metrics). */
+export function judgedBy(taskInfo: Record<string, unknown> | null, logged: string[]): Judged | null {
+  const m = taskInfo?.['main_metric'] as { name?: unknown; goal?: unknown; select?: unknown } | undefined;
+  const stored = m && typeof m.name === 'string' && (m.goal === 'min' || m.goal === 'max');
+  const main = stored ? (m.name as string) : [...logged].sort().find((n) => n.startsWith('test_'));
+  if (!main) return null;
+  const goal = stored ? (m.goal as 'min' | 'max') : /_acc$/.test(main) ? 'max' : 'min';
+  const twin = main.replace(/^test_/, 'valid_');
+  const select = stored && typeof m.select === 'string' ? m.select : logged.includes(twin) ? twin : main;
+  return { main, select, goal };
+}
+export interface Judged {
+  main: string;
+  select: string;
+  goal: 'min' | 'max';
+}
+
+/** The result of each run from its metric history (see RunResult). */
+async function runResults(db: Db, rows: RunRow[], finals: Map<number, Record<string, number | null>>): Promise<Map<number, RunResult | null>> {
+  const out = new Map<number, RunResult | null>();
+  const info = (r: RunRow) => (r.task_info_json ? JSON.parse(r.task_info_json) : null);
+  const judged = new Map(rows.map((r) => [r.id, judgedBy(info(r), Object.keys(finals.get(r.id) ?? {}))]));
+  const names = [...new Set([...judged.values()].flatMap((j) => (j ? [j.main, j.select] : [])))];
+  const ids = rows.map((r) => r.id).filter((id) => judged.get(id));
+  const hist = new Map<number, Array<{ step: number; name: string; value: number | null }>>();
+  if (ids.length && names.length) {
+    const found = await db.all<{ run_id: number; step: number; name: string; value: number | null }>(
+      `SELECT run_id, step, name, value FROM metrics WHERE run_id IN (${ids.map(() => '?').join(',')})
+         AND name IN (${names.map(() => '?').join(',')}) ORDER BY run_id, step`,
+      [...ids, ...names],
+    );
+    for (const h of found) hist.set(h.run_id, [...(hist.get(h.run_id) ?? []), h]);
+  }
+  for (const r of rows) out.set(r.id, selectEvaluation(hist.get(r.id) ?? [], judged.get(r.id) ?? null));
+  return out;
+}
+
+/** The evaluation with the best finite `select` value in a metric history (ties: earliest step). */
+export function selectEvaluation(
+  history: ReadonlyArray<{ step: number; name: string; value: number | null }>,
+  j: Judged | null,
+): RunResult | null {
+  if (!j) return null;
+  let best: { step: number; value: number } | null = null;
+  for (const h of history) {
+    if (h.name !== j.select || h.value === null || !Number.isFinite(h.value)) continue;
+    if (!best || (j.goal === 'min' ? h.value < best.value : h.value > best.value)) best = { step: h.step, value: h.value };
+  }
+  if (!best) return null;
+  const main = history.find((h) => h.name === j.main && h.step === best!.step);
+  return { step: best.step, select: { name: j.select, value: best.value }, main: { name: j.main, value: main?.value ?? null }, goal: j.goal };
+}
+
 export async function listRuns(db: Db, f: RunFilter = {}): Promise<RunRecord[]> {
   const where: string[] = [];
   const params: (string | number)[] = [];
@@ -186,7 +325,8 @@ export async function listRuns(db: Db, f: RunFilter = {}): Promise<RunRecord[]> 
   if (f.ids) (where.push(`id IN (${f.ids.map(() => '?').join(',') || 'NULL'})`), params.push(...f.ids));
   const rows = await db.all<RunRow>(`SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`, params);
   const metrics = await finalMetrics(db, rows.map((r) => r.id));
-  return rows.map((r) => toRecord(r, metrics.get(r.id) ?? {}));
+  const results = await runResults(db, rows, metrics);
+  return rows.map((r) => toRecord(r, metrics.get(r.id) ?? {}, results.get(r.id) ?? null));
 }
 
 export async function getRun(db: Db, id: number): Promise<RunRecord | undefined> {
@@ -198,15 +338,35 @@ export async function metricHistory(db: Db, runId: number): Promise<Array<{ step
   return db.all('SELECT step, name, value, wall_time AS wallTime FROM metrics WHERE run_id = ? ORDER BY step, name', [runId]);
 }
 
-/** A finished run with this config hash, if one exists (what a sweep skips). */
-export async function findFinished(db: Db, configHash: string): Promise<number | undefined> {
-  const r = await db.get<{ id: number }>("SELECT id FROM runs WHERE config_hash = ? AND status = 'finished' ORDER BY id LIMIT 1", [configHash]);
-  return r?.id;
+/** Which finished runs count as done for a sweep: any (no rule), or only those that ran at
+ *  `commit` from a clean checkout (`commit` null: none, as when the current checkout is dirty). */
+export interface SameCode {
+  commit: string | null;
 }
 
-/** The metric a run is ranked by: the task's own, stored with the run once the task was built
- *  (a run that failed before that has none). */
-export function mainMetric(r: RunRecord): [string, number | null] | null {
-  const name = (r.taskInfo?.['main_metric'] as { name?: string } | undefined)?.name;
-  return name && name in r.metrics ? [name, r.metrics[name] ?? null] : null;
+export interface FinishedRun {
+  id: number;
+  git: { commit: string | null; dirty: boolean | null };
+}
+
+/** A finished run with this config hash, if one exists (what a sweep skips); one that ran at
+ *  `prefer.commit` from a clean checkout comes first. With `only`, no other run counts. */
+export async function findFinishedRun(db: Db, configHash: string, o: { only?: SameCode; prefer?: SameCode } = {}): Promise<FinishedRun | undefined> {
+  const code = o.only ?? o.prefer;
+  const same = 'git_commit IS NOT NULL AND git_commit = ? AND git_dirty = 0';
+  const r = await db.get<{ id: number; git_commit: string | null; git_dirty: number | null }>(
+    `SELECT id, git_commit, git_dirty FROM runs WHERE config_hash = ? AND status = 'finished' ${o.only ? `AND ${same}` : ''}
+     ORDER BY ${code ? `(${same}) DESC, ` : ''}id LIMIT 1`,
+    [configHash, ...(o.only ? [code!.commit] : []), ...(code ? [code.commit] : [])],
+  );
+  return r && { id: r.id, git: { commit: r.git_commit, dirty: r.git_dirty === null ? null : r.git_dirty === 1 } };
+}
+
+export async function findFinished(db: Db, configHash: string, only?: SameCode): Promise<number | undefined> {
+  return (await findFinishedRun(db, configHash, { only }))?.id;
+}
+
+/** Whether a run's recorded code is `code`: the same commit, both checkouts clean. */
+export function isSameCode(git: { commit: string | null; dirty: boolean | null }, code: SameCode): boolean {
+  return code.commit !== null && git.commit === code.commit && git.dirty === false;
 }

@@ -135,7 +135,7 @@ export const lmTask: TaskFactory = (cfg, ctx) => {
     input: { kind: 'tokens', vocab },
     outputSize: vocab,
     carryState: carry,
-    mainMetric: { name: `test_${score.metric}`, goal: 'min' },
+    mainMetric: { name: `test_${score.metric}`, goal: 'min', select: `valid_${score.metric}` },
     baseline: {
       metric: `test_${score.metric}`,
       value: score.fromNats(unigramLoss(data.ids.train, vocab, plans.test)),

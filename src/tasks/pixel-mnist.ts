@@ -11,7 +11,7 @@ import { UserError } from '../util/errors.js';
 import { need } from '../config/schema.js';
 import type { Tree } from '../config/tree.js';
 import { accuracy, scoreClasses } from './eval.js';
-import { fillSequences, loadMnist, pixelOrder, type MnistSource, type Subset } from '../data/mnist.js';
+import { fillSequences, loadMnist, MNIST_SOURCES, pixelOrder, type MnistSource, type Subset } from '../data/mnist.js';
 
 const CLASSES = 10;
 
@@ -22,7 +22,7 @@ function cap(s: Subset, max: number | null): Subset {
 
 function buildTask(name: string, permuted: boolean, cfg: Record<string, unknown>, ctx: TaskContext): Task {
   const tree = { task: cfg } as unknown as Tree;
-  need(tree, 'task.source', ['package', 'idx']);
+  need(tree, 'task.source', MNIST_SOURCES);
   need(tree, 'task.data_dir', 'string', { nullable: true });
   need(tree, 'task.downsample', 'int>0', { nullable: true });
   for (const k of ['valid_size', 'eval_batch_size']) need(tree, `task.${k}`, 'int>0');
@@ -82,7 +82,7 @@ function buildTask(name: string, permuted: boolean, cfg: Record<string, unknown>
     objective: 'xent',
     input: { kind: 'dense', size: 1 },
     outputSize: CLASSES,
-    mainMetric: { name: 'test_acc', goal: 'max' },
+    mainMetric: { name: 'test_acc', goal: 'max', select: 'valid_acc' },
     baseline: { metric: 'test_acc', value: majorityAcc, label: `always class ${majority} (the commonest in training; chance is 0.1)` },
     info: {
       source,

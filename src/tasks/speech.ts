@@ -96,7 +96,7 @@ export const speechTask: TaskFactory = async (cfg, ctx) => {
     objective: 'xent',
     input: { kind: 'dense', size: F },
     outputSize: PHONES.length,
-    mainMetric: { name: 'test_fer', goal: 'min' },
+    mainMetric: { name: 'test_fer', goal: 'min', select: 'valid_fer' },
     baseline: { metric: 'test_fer', value: majorityFer, label: `always the most frequent training phone (${PHONES[majority]})` },
     info: {
       train_utterances: train.n,

@@ -46,8 +46,10 @@ export interface Task {
   /** Carry the hidden state (detached) from one training batch to the next (truncated BPTT);
    *  with `carry: true`, evaluation also carries state from batch to batch within a split. */
   carryState?: boolean;
-  /** The metric that ranks runs (sweep summaries, reports), e.g. { name: 'test_mse', goal: 'min' }. */
-  mainMetric: { name: string; goal: 'min' | 'max' };
+  /** The metric a run is judged by: `select` (a validation metric) ranks evaluations, runs and
+   *  settings (sweep summaries, reports, train.target); `name` (its test twin) is what is reported
+   *  at the selection. E.g. { name: 'test_mse', goal: 'min', select: 'valid_mse' }. */
+  mainMetric: { name: string; goal: 'min' | 'max'; select: string };
   /** A reference value for readers: the adding problem's MSE of always predicting 1, a majority
    *  class error, ... `metric` names the metric it compares with. */
   baseline?: { metric: string; value: number; label: string };

@@ -2,6 +2,8 @@
 // many-to-many batches. Returns the per-target loss summed and the number of targets, so the
 // training loss (their ratio) and evaluation sums share one definition.
 import * as tf from '@tensorflow/tfjs';
+import type { SequenceModel } from '../models/index.js';
+import type { CarryState, ForwardOptions } from '../models/sequence.js';
 import type { Batch, Task } from '../tasks/task.js';
 
 export interface BatchTensors {
@@ -52,4 +54,16 @@ export function meanLoss(task: Task, out: tf.Tensor, t: BatchTensors): tf.Scalar
     const { sum, count } = lossSum(task, out, t);
     return tf.div(sum, count) as tf.Scalar;
   });
+}
+
+/** The summed cross-entropy of a batch through the model's fused readout (the logits are never a
+ *  tensor; src/kernels/readout.ts), for many-to-many class targets; null when the task or the
+ *  model has no such path (then: model.forward and lossSum). `count` = targets counted. */
+export function fusedXentSum(o: { task: Task; model: SequenceModel; x: tf.Tensor; batch: Batch; opts: ForwardOptions }):
+  { sum: tf.Scalar; count: number; state: CarryState } | null {
+  if (o.task.objective !== 'xent' || !o.model.fusedReadout) return null;
+  const { batch } = o;
+  const { sum, state } = o.model.xentSum(o.x, batch.y as Int32Array, { ...o.opts, mask: batch.mask });
+  const count = batch.mask ? batch.mask.reduce((a, m) => a + m, 0) : batch.y.length;
+  return { sum, count, state };
 }

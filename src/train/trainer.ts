@@ -9,8 +9,16 @@ import { TASKS } from '../tasks/index.js';
 import type { Batch, Predict, Task } from '../tasks/task.js';
 import { Rng } from '../util/rng.js';
 import { initBackend, type BackendName } from './backend.js';
-import { lossSum, meanLoss, toTensors } from './loss.js';
-import { clipByGlobalNorm, OPTIMIZERS } from './optimizers.js';
+import { fusedXentSum, lossSum, meanLoss, toTensors } from './loss.js';
+import { clipByGlobalNorm, learningRate, OPTIMIZERS, setLearningRate } from './optimizers.js';
+import { captureTrainer, restoreTrainer, type DataCursor, type TrainerMeta } from './checkpoint.js';
+import type { CheckpointTensor } from './checkpoint-file.js';
+
+/** A trainer's state as checkpoint content (see checkpoint.ts). */
+export interface TrainerSnapshot {
+  meta: TrainerMeta;
+  tensors: CheckpointTensor[];
+}
 
 export interface Trainer {
   task: Task;
@@ -21,6 +29,10 @@ export interface Trainer {
   /** Metrics of every split the task evaluates. */
   evaluate(): Record<string, number>;
   predict: Predict;
+  /** Everything needed to continue exactly from here: weights, optimizer, RNG, data, carried state. */
+  saveState(): Promise<TrainerSnapshot>;
+  /** Continues from a saved state (a trainer freshly built from the same config). */
+  loadState(s: TrainerSnapshot): Promise<void>;
   dispose(): void;
 }
 
@@ -41,14 +53,26 @@ export async function createTrainer(opts: { cfg: Config; cacheDir?: string }): P
   const vars = model.variables;
   let trainState: CarryState | null = null;
   let evalState: CarryState | null = null;
+  const cursor: DataCursor = { batches: 0, before: null, last: null };
 
   const step = (): number => {
+    // the schedule's step is the number of batches drawn so far, which a checkpoint restores
+    setLearningRate(optimizer, learningRate(cfg.optimizer, cursor.batches));
+    cursor.before = rng.getState();
     const batch = task.trainBatch(cfg.train.batch_size, rng);
+    cursor.batches++;
+    cursor.last = batch;
     let next: CarryState | null = null;
     const loss = tf.tidy(() => {
       const t = toTensors(task, batch);
       const { value, grads } = tf.variableGrads(() => {
-        const r = model.forward(t.x, { lengths: batch.lengths, state: trainState ?? undefined, keepState: task.carryState });
+        const opts = { lengths: batch.lengths, state: trainState ?? undefined, keepState: task.carryState };
+        const fused = fusedXentSum({ task, model, x: t.x, batch, opts });
+        if (fused) {
+          next = fused.state;
+          return tf.div(fused.sum, fused.count) as tf.Scalar;
+        }
+        const r = model.forward(t.x, opts);
         next = r.state;
         return meanLoss(task, r.out, t);
       }, vars);
@@ -72,7 +96,14 @@ export async function createTrainer(opts: { cfg: Config; cacheDir?: string }): P
     // walked element by element in search of tensors (seconds for a large softmax).
     const t3 = tf.tidy(() => {
       const t = toTensors(task, batch);
-      const f = model.forward(t.x, { lengths: batch.lengths, state: start ?? undefined, keepState: task.carryState });
+      const opts = { lengths: batch.lengths, state: start ?? undefined, keepState: task.carryState };
+      // Loss only: the fused readout, without logits or a softmax.
+      const fused = o.outputs === false ? fusedXentSum({ task, model, x: t.x, batch, opts }) : null;
+      if (fused) {
+        next = fused.state;
+        return { out: tf.zeros([0]), sum: fused.sum, count: tf.scalar(fused.count) };
+      }
+      const f = model.forward(t.x, opts);
       next = f.state;
       const { sum, count } = lossSum(task, f.out, t);
       const out = o.outputs === false ? tf.zeros([0]) : task.objective === 'xent' ? tf.softmax(f.out) : f.out;
@@ -105,6 +136,13 @@ export async function createTrainer(opts: { cfg: Config; cacheDir?: string }): P
     step,
     evaluate,
     predict,
+    saveState: () => captureTrainer({ variables: vars, optimizer, rng, carry: trainState, cursor }),
+    async loadState(saved) {
+      const r = await restoreTrainer({ variables: vars, optimizer, rng, task, batchSize: cfg.train.batch_size }, saved);
+      disposeState(trainState);
+      trainState = r.carry;
+      Object.assign(cursor, r.cursor);
+    },
     dispose() {
       disposeState(trainState);
       disposeState(evalState);

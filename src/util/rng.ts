@@ -21,6 +21,11 @@ function hashString(s: string): number {
   return h >>> 0;
 }
 
+export interface RngState {
+  s: number[];
+  spare: number | null;
+}
+
 export class Rng {
   private s: Uint32Array;
   private spare: number | null = null;
@@ -30,6 +35,18 @@ export class Rng {
     const mix = splitmix32((seed >>> 0) ^ hashString(stream));
     this.s = new Uint32Array([mix(), mix(), mix(), mix()]);
     if (this.s.every((v) => v === 0)) this.s[0] = 1;
+  }
+
+  /** The generator's whole position (state words and the cached normal), for checkpoints. */
+  getState(): RngState {
+    return { s: Array.from(this.s), spare: this.spare };
+  }
+
+  /** Puts the generator back where `getState` found it: the same numbers follow. */
+  setState(st: RngState): void {
+    if (st.s.length !== 4 || st.s.every((v) => v === 0)) throw new Error('rng: invalid state');
+    this.s = Uint32Array.from(st.s);
+    this.spare = st.spare;
   }
 
   /** A new generator derived from this one's seed material and a label. */

@@ -13,7 +13,7 @@ export default class RunsShow extends BaseCommand {
 
   async run(): Promise<RunRecord & { history: Awaited<ReturnType<typeof metricHistory>>; gradients: ProfileSummary | null }> {
     const { args, flags } = await this.parse(RunsShow);
-    const db = await this.openDb(flags.db);
+    const db = await this.readDb(flags.db);
     const run = await getRun(db, args.id);
     if (!run) throw new UserError(`run ${args.id}: no such run in ${flags.db}`);
     const history = await metricHistory(db, run.id);

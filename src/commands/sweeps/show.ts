@@ -1,18 +1,27 @@
 // `irnn sweeps show ID`: one sweep and its jobs (status, run, main metric, time, what sets each job
-// apart), or --json. `jobSummary` builds the same table for `irnn sweep`'s closing summary.
+// apart, and why a job failed, diverged or was pruned), or --json. `jobSummary` builds the same
+// table for `irnn sweep`'s closing summary.
 import { Args } from '@oclif/core';
 import { varyingParts } from '../../launch/plan.js';
 import type { Db } from '../../store/db.js';
-import { listRuns, mainMetric } from '../../store/runs.js';
+import { listRuns, type RunResult } from '../../store/runs.js';
 import { getSweep, type JobRecord, type SweepRecord } from '../../store/sweeps.js';
-import { fmtNum, table } from '../../cli/format.js';
+import { fmtResult, table } from '../../cli/format.js';
 import { UserError } from '../../util/errors.js';
 import { BaseCommand } from '../base.js';
 
 export interface JobSummary extends JobRecord {
-  /** The main metric of the job's run, e.g. ['test_mse', 0.01]. */
-  metric: [string, number | null] | null;
+  /** The job's run's result: its best validation evaluation and the test metric there. */
+  result: RunResult | null;
   seconds: number | null;
+  /** A pruned job: the rung (step) where the scheduler stopped it, and why. */
+  prune: { rung: number; reason: string } | null;
+}
+
+/** The last column: what went wrong, or why the scheduler stopped the job. */
+function note(j: JobSummary): string {
+  if (j.status === 'pruned') return j.prune ? `pruned at step ${j.prune.rung}: ${j.prune.reason}` : 'pruned';
+  return j.status === 'failed' || j.status === 'diverged' ? (j.error ?? '') : '';
 }
 
 const seconds = (a: string | null, b: string | null) => (a && b ? (Date.parse(b) - Date.parse(a)) / 1000 : null);
@@ -22,19 +31,24 @@ export async function jobSummary(db: Db, sweep: SweepRecord): Promise<{ jobs: Jo
   const runs = new Map((await listRuns(db, { ids })).map((r) => [r.id, r]));
   const jobs = sweep.jobs.map((j) => {
     const run = j.runId === null ? undefined : runs.get(j.runId);
-    return { ...j, metric: run ? mainMetric(run) : null, seconds: j.skipped ? null : seconds(j.startedAt, j.endedAt) };
+    return {
+      ...j,
+      result: run?.result ?? null,
+      seconds: j.skipped ? null : seconds(j.startedAt, j.endedAt),
+      prune: j.status === 'pruned' ? (run?.prune ?? null) : null,
+    };
   });
   const labels = varyingParts(jobs.map((j) => j.overrides));
   const rows = jobs.map((j, i) => [
     String(j.idx),
     j.skipped ? 'skipped' : j.status,
     j.runId === null ? '-' : String(j.runId),
-    j.metric ? `${j.metric[0]}=${fmtNum(j.metric[1])}` : '-',
+    fmtResult(j),
     j.seconds === null ? '-' : `${j.seconds.toFixed(1)}s`,
     labels[i]!.join(' ') || '-',
-    j.status === 'failed' || j.status === 'diverged' ? (j.error ?? '') : '',
+    note(j),
   ]);
-  return { jobs, text: table(['job', 'status', 'run', 'result', 'time', 'overrides', 'error'], rows) };
+  return { jobs, text: table(['job', 'status', 'run', 'result', 'time', 'overrides', 'note'], rows) };
 }
 
 export default class SweepsShow extends BaseCommand {
@@ -43,13 +57,20 @@ export default class SweepsShow extends BaseCommand {
 
   async run(): Promise<Omit<SweepRecord, 'jobs'> & { jobs: JobSummary[] }> {
     const { args, flags } = await this.parse(SweepsShow);
-    const db = await this.openDb(flags.db);
+    const db = await this.readDb(flags.db);
     const sweep = await getSweep(db, args.id);
     if (!sweep) throw new UserError(`sweep ${args.id}: no such sweep in ${flags.db}`);
     const { jobs, text } = await jobSummary(db, sweep);
     const counts = Object.entries(sweep.counts).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`).join(', ');
+    const sched = sweep.spec['scheduler'] as { scheduler: string; grace: number; reductionFactor: number } | undefined;
     this.log(`sweep ${sweep.id}: ${sweep.status}, ${sweep.total} jobs (${counts || 'none'})`);
     this.log(`command: ${sweep.command}`);
+    if (sched && sched.scheduler !== 'grid') {
+      const steps = await db.get<{ n: number | null }>(
+        'SELECT SUM(r.step) AS n FROM runs r WHERE r.id IN (SELECT run_id FROM sweep_jobs WHERE sweep_id = ? AND started_at IS NOT NULL)', [sweep.id],
+      );
+      this.log(`scheduler: ${sched.scheduler}, grace ${sched.grace} steps, reduction factor ${sched.reductionFactor}; ${steps?.n ?? 0} training steps spent`);
+    }
     this.log(`created ${sweep.createdAt}${sweep.endedAt ? `, ended ${sweep.endedAt}` : ''}`);
     this.log(`\n${text}`);
     return { ...sweep, jobs };

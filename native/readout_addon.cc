@@ -1,0 +1,131 @@
+// Node binding of the fused readout (readout.h): readout(opts) -> summed loss, fmaPeak(opts) ->
+// {wall, perCore} GFLOP/s, and the optimizer passes (optim.h): adam(opts), sumSquares(array). Checks every buffer
+// length and class id before touching memory.
+#include <napi.h>
+
+#include <string>
+
+#include "optim.h"
+#include "readout.h"
+
+namespace irnn {
+namespace {
+
+struct Args {
+  Napi::Env env;
+  Napi::Object o;
+  bool ok = true;
+
+  void fail(const std::string& msg) {
+    if (ok) Napi::TypeError::New(env, "irnn_kernels: " + msg).ThrowAsJavaScriptException();
+    ok = false;
+  }
+  int num(const char* key, int min) {
+    Napi::Value v = o.Get(key);
+    if (!v.IsNumber()) return fail(std::string(key) + " must be a number"), 0;
+    const int n = v.As<Napi::Number>().Int32Value();
+    if (n < min) fail(std::string(key) + " must be at least " + std::to_string(min));
+    return n;
+  }
+  // A typed array of type T with exactly n elements; null when optional and absent.
+  template <typename T>
+  T* arr(const char* key, size_t n, napi_typedarray_type type, bool optional = false) {
+    Napi::Value v = o.Get(key);
+    if (optional && (v.IsUndefined() || v.IsNull())) return nullptr;
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type)
+      return fail(std::string(key) + (type == napi_int32_array ? " must be an Int32Array" : " must be a Float32Array")), nullptr;
+    Napi::TypedArrayOf<T> a = v.As<Napi::TypedArrayOf<T>>();
+    if (a.ElementLength() != n)
+      return fail(std::string(key) + " has length " + std::to_string(a.ElementLength()) + ", expected " + std::to_string(n)), nullptr;
+    return a.Data();
+  }
+  float* f32(const char* key, size_t n, bool optional = false) { return arr<float>(key, n, napi_float32_array, optional); }
+};
+
+Args args_of(const Napi::CallbackInfo& info) {
+  Args a{info.Env(), info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(info.Env())};
+  if (!info[0].IsObject()) a.fail("expected one options object");
+  return a;
+}
+
+// readout({N, F, V, X, W, c, y, weight?, dX?, dW?, dc?, threads?}): dX, dW and dc together or none.
+Napi::Value ReadoutXent(const Napi::CallbackInfo& info) {
+  Args a = args_of(info);
+  if (!a.ok) return info.Env().Undefined();
+  const int N = a.num("N", 1), F = a.num("F", 1), V = a.num("V", 1);
+  const int threads = a.o.Has("threads") ? a.num("threads", 1) : 1;
+  if (!a.ok) return info.Env().Undefined();
+  Readout r{N, F, V,
+            a.f32("X", (size_t)N * F),
+            a.f32("W", (size_t)F * V),
+            a.f32("c", V),
+            a.arr<int32_t>("y", N, napi_int32_array),
+            a.f32("weight", N, true),
+            a.f32("dX", (size_t)N * F, true),
+            nullptr,
+            nullptr};
+  if (a.ok && r.dX) {
+    r.dW = a.f32("dW", (size_t)F * V);
+    r.dc = a.f32("dc", V);
+  }
+  if (!a.ok) return info.Env().Undefined();
+  for (int i = 0; i < N; ++i)
+    if (r.y[i] < 0 || r.y[i] >= V) {
+      a.fail("y[" + std::to_string(i) + "] = " + std::to_string(r.y[i]) + " is not a class id in 0.." + std::to_string(V - 1));
+      return info.Env().Undefined();
+    }
+  return Napi::Number::New(info.Env(), softmax_xent(r, threads));
+}
+
+// fmaPeak({threads, iters}) -> {wall, perCore} GFLOP/s.
+Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
+  Args a = args_of(info);
+  const int threads = a.ok ? a.num("threads", 1) : 1;
+  const int iters = a.ok ? a.num("iters", 1) : 1;
+  if (!a.ok) return info.Env().Undefined();
+  const Peak p = fma_peak(threads, iters);
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("wall", p.wall);
+  out.Set("perCore", p.per_core);
+  return out;
+}
+
+// adam({g, m, v, w, m1, v1, w1, b1, b2, lr, eps, c1, c2}): one Adam step of one variable.
+Napi::Value Adam(const Napi::CallbackInfo& info) {
+  Args a = args_of(info);
+  if (!a.ok) return info.Env().Undefined();
+  Napi::Value gv = a.o.Get("g");
+  if (!gv.IsTypedArray()) return a.fail("g must be a Float32Array"), info.Env().Undefined();
+  const size_t n = gv.As<Napi::TypedArray>().ElementLength();
+  auto real = [&](const char* key) {
+    Napi::Value v = a.o.Get(key);
+    if (!v.IsNumber()) a.fail(std::string(key) + " must be a number");
+    return v.IsNumber() ? v.As<Napi::Number>().FloatValue() : 0.0f;
+  };
+  AdamStep s{n, a.f32("g", n), a.f32("m", n), a.f32("v", n), a.f32("w", n), a.f32("m1", n), a.f32("v1", n),
+             a.f32("w1", n), real("b1"), real("b2"), real("lr"), real("eps"), real("c1"), real("c2")};
+  if (!a.ok) return info.Env().Undefined();
+  adam_step(s);
+  return info.Env().Undefined();
+}
+
+// sumSquares(x: Float32Array) -> sum of x[i]^2 (double).
+Napi::Value SumSquares(const Napi::CallbackInfo& info) {
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    Napi::TypeError::New(info.Env(), "irnn_kernels: sumSquares expects a Float32Array").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  Napi::Float32Array x = info[0].As<Napi::Float32Array>();
+  return Napi::Number::New(info.Env(), sum_squares(x.Data(), x.ElementLength()));
+}
+
+}  // namespace
+
+void register_readout(Napi::Env env, Napi::Object exports) {
+  exports.Set("readout", Napi::Function::New(env, ReadoutXent));
+  exports.Set("fmaPeak", Napi::Function::New(env, FmaPeak));
+  exports.Set("adam", Napi::Function::New(env, Adam));
+  exports.Set("sumSquares", Napi::Function::New(env, SumSquares));
+}
+
+}  // namespace irnn
