@@ -161,7 +161,9 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
                    r.arr("dW", H * G * H),
                    gru ? r.arr("dbh", G * H) : nullptr,
                    r.arr("dh0", B * H),
-                   lstm ? r.arr("dc0", B * H) : nullptr};
+                   lstm ? r.arr("dc0", B * H) : nullptr,
+                   r.arr("hNorm", T * B, true),  // the diagnostics' probe, when asked for
+                   lstm ? r.arr("cNorm", T * B, true) : nullptr};
   irnn::Projection proj = read_projection(r, s, false);
   float* dU = proj.in ? r.arr("dU", (size_t)proj.I * G * H) : nullptr;
   float* db = proj.in ? r.arr("db", G * H) : nullptr;

@@ -3,6 +3,7 @@
 // The weight gradient is one product over all steps at the end, outside the sequential loop.
 #include "recurrence.h"
 
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -96,6 +97,33 @@ void gru_grad_row(int H, const float* __restrict r, const float* __restrict hp,
   }
 }
 
+// The diagnostics' probe at step t, read before the step consumes the carried gradient: the norm
+// of dh + ds (the total dL/dh_t) for each row, and for the lstm of the total dL/dc_t. Squares are
+// summed in double: a gradient that vanished to 1e-20 would square below float's range.
+void probe_rows(const Backward& g, const Scratch& w, int t, int b0, int b1) {
+  const Shape& s = g.s;
+  const int H = s.H;
+  const bool lstm = s.cell == Cell::Lstm && g.cnorm;
+  for (int b = b0; b < b1; ++b) {
+    const float* dh = w.dh + (size_t)b * H;
+    const float* ds = g.dstates + at(s, t, b, H);
+    const float* r = lstm ? g.aux + at(s, t, b, 6 * H) : nullptr;
+    double sh = 0.0, sc = 0.0;
+    for (int j = 0; j < H; ++j) {
+      const double v = (double)dh[j] + ds[j];
+      sh += v * v;
+      if (lstm) {
+        const double o = r[3 * H + j], tc = r[5 * H + j];
+        const double c = (double)w.dc[(size_t)b * H + j] + v * o * (1.0 - tc * tc);
+        sc += c * c;
+      }
+    }
+    const size_t k = (size_t)t * s.B + b;
+    if (g.hnorm) g.hnorm[k] = (float)std::sqrt(sh);
+    if (lstm) g.cnorm[k] = (float)std::sqrt(sc);
+  }
+}
+
 void forward_rnn(const Forward& f, int b0, int b1) {
   const Shape& s = f.s;
   const int H = s.H, nb = b1 - b0;
@@ -150,7 +178,9 @@ void backward_rnn(const Backward& g, const Scratch& w, int b0, int b1) {
   const int H = s.H, n = (b1 - b0) * H;
   const bool relu = s.cell == Cell::RnnRelu;
   float* dh = w.dh + (size_t)b0 * H;
+  const bool probe = g.hnorm || g.cnorm;
   for (int t = s.T - 1; t >= 0; --t) {
+    if (probe) probe_rows(g, w, t, b0, b1);
     const float* h = g.states + at(s, t, b0, H);
     const float* ds = g.dstates + at(s, t, b0, H);
     float* d = w.drec + at(s, t, b0, H);
@@ -167,7 +197,9 @@ void backward_lstm(const Backward& g, const Scratch& w, int b0, int b1) {
   const Shape& s = g.s;
   const int H = s.H, G = 4 * H, A = 6 * H, nb = b1 - b0;
   float* dh = w.dh + (size_t)b0 * H;
+  const bool probe = g.hnorm || g.cnorm;
   for (int t = s.T - 1; t >= 0; --t) {
+    if (probe) probe_rows(g, w, t, b0, b1);
     const float* a = g.aux + at(s, t, b0, A);
     float* d = w.drec + at(s, t, b0, G);
     for (int b = 0; b < nb; ++b) {
@@ -184,7 +216,9 @@ void backward_gru(const Backward& g, const Scratch& w, int b0, int b1) {
   const Shape& s = g.s;
   const int H = s.H, G = 3 * H, A = 4 * H, nb = b1 - b0;
   float* dh = w.dh + (size_t)b0 * H;
+  const bool probe = g.hnorm || g.cnorm;
   for (int t = s.T - 1; t >= 0; --t) {
+    if (probe) probe_rows(g, w, t, b0, b1);
     const float* a = g.aux + at(s, t, b0, A);
     const float* hp = prev_h(s, g.states, g.h0, t, b0);
     float* dx = g.dx + at(s, t, b0, G);

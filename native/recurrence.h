@@ -43,6 +43,10 @@ struct Backward {
   float* dbh;            // out [G*H] (gru) or null
   float* dh0;            // out [B, H]
   float* dc0;            // out [B, H] (lstm) or null
+  // Optional probe for the gradient-flow diagnostics (null: skipped): the norm of the total
+  // gradient dL/dh_t (and dL/dc_t for the lstm) of every row, summed in double precision.
+  float* hnorm;          // out [T, B] or null
+  float* cnorm;          // out [T, B] (lstm) or null
 };
 
 // Scratch for the backward pass, shared by all rows: WT [G*H, H] (filled by prepare_backward),

@@ -1,32 +1,26 @@
 // `npm run report:screenshot`: trains a small demo sweep in this process (adding problem, T = 10,
 // irnn / lstm / rnn_tanh x learning rate x clipping x 2 seeds, 1000 steps each; a few minutes) into a
 // temporary store, writes reports/demo.html from it, and saves a PNG of the page's top to
-// docs/report.png with headless Chromium (the README shows it). Needs /usr/bin/chromium.
+// docs/report.png with headless Chromium (the README shows it): Debian's when installed, else the
+// build in the @sparticuz/chromium dev dependency (scripts/chromium.ts).
 // Options: --db PATH (report an existing store instead of training the demo)  --keep (keep the
 // demo store and print its path)  --out PATH (PNG path, default docs/report.png)
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
 import { composeConfig } from '../src/config/index.js';
 import { Db } from '../src/store/db.js';
 import { makeReport } from '../src/report/index.js';
 import { train } from '../src/train/run.js';
+import { launchChromium } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const WIDTH = 1024;
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const { values: args } = parseArgs({
   options: { db: { type: 'string' }, keep: { type: 'boolean', default: false }, out: { type: 'string', default: 'docs/report.png' } },
 });
-
-if (!existsSync(CHROMIUM)) {
-  console.error(`${CHROMIUM} not found: install Debian's chromium (apt-get install chromium)`);
-  process.exit(2);
-}
 
 /** The demo sweep: three models x learning rate x clipping x two seeds, plus one run set up to diverge. */
 async function trainDemo(db: Db): Promise<void> {
@@ -54,7 +48,7 @@ const html = join('reports', 'demo.html');
 await makeReport({ db, dbPath, selection: {}, out: html });
 await db.close();
 
-const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+const { browser } = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: WIDTH, height: 1000 }, deviceScaleFactor: 1 });
   await page.goto(pathToFileURL(join(process.cwd(), html)).href);

@@ -1,10 +1,11 @@
 // End-to-end: the `irnn` binary as a user runs it, on a temporary store.
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { oldStore } from './old-store.js';
 
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
 
@@ -76,6 +77,33 @@ test('a --db that is not a SQLite file exits 2 and is left untouched', async (t)
   t.is(r.code, 2);
   t.regex(r.stderr, /not a SQLite database/);
   t.is(readFileSync(p, 'utf8'), 'a,b\n1,2\n');
+});
+
+test('read commands never create a store: a missing one is exit 2 and no folder appears', async (t) => {
+  const base = mkdtempSync(join(tmpdir(), 'irnn-cli-'));
+  const db = join(base, 'typo', 'dir', 'store.sqlite');
+  for (const args of [['runs', 'list'], ['runs', 'show', '1'], ['sweeps', 'list'], ['sweeps', 'show', '1'], ['report']]) {
+    const r = await irnn([...args, '--db', db]);
+    t.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    t.is(r.stderr.trim(), `Error: no store at ${db}`);
+  }
+  t.deepEqual(readdirSync(base), []);
+});
+
+test('reading an older store with runs, sweeps and report neither migrates it nor switches its journal', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'irnn-cli-'));
+  const db = await oldStore(dir);
+  const before = readFileSync(db);
+  const list = await irnn(['runs', 'list', '--json', '--db', db]);
+  t.is(list.code, 0, list.stderr);
+  t.deepEqual((JSON.parse(list.stdout) as Array<{ id: number }>).map((r) => r.id), [1]);
+  const sweeps = await irnn(['sweeps', 'list', '--db', db]);
+  t.is(sweeps.code, 0, sweeps.stderr);
+  t.regex(sweeps.stdout, /no sweeps/);
+  const rep = await irnn(['report', '--db', db, '--out', join(dir, 'r.html')]);
+  t.is(rep.code, 0, rep.stderr);
+  t.deepEqual(readFileSync(db), before);
+  t.deepEqual(readdirSync(dir).sort(), ['old.sqlite', 'r.html']);
 });
 
 test('irnn config prints the resolved config as YAML', async (t) => {

@@ -1,7 +1,12 @@
 import test from 'ava';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EXPERIMENTS_DIR } from '../src/config/compose.js';
 import { composeConfig, configHash } from '../src/config/index.js';
 import { parseOverride, parseValue } from '../src/config/overrides.js';
 import { interpolate } from '../src/config/interpolate.js';
+import { getPath, merge, setPath, type Tree } from '../src/config/tree.js';
 import { isUserError } from '../src/util/errors.js';
 
 const userError = (t: import('ava').ExecutionContext, fn: () => unknown, pattern: RegExp) => {
@@ -89,4 +94,75 @@ test('the config hash depends on what a run computes, not on cosmetic keys', (t)
   t.is(a, configHash(composeConfig({ overrides: ['train.log_every=7'] }).config));
   t.not(a, configHash(composeConfig({ overrides: ['seed=1'] }).config));
   t.not(a, configHash(composeConfig({ overrides: ['model.hidden=99'] }).config));
+});
+
+test('__proto__, prototype and constructor are refused as key segments and pollute nothing', (t) => {
+  for (const o of ['+__proto__.momentum=0.9', '+train.__proto__.x=1', '+constructor.prototype.x=1', 'optimizer.constructor=1', '~model.__proto__', '+model.prototype=3']) {
+    userError(t, () => composeConfig({ overrides: [o] }), /'(__proto__|prototype|constructor)' cannot be a key/);
+  }
+  const plain = {} as Record<string, unknown>;
+  t.is(plain['momentum'], undefined);
+  t.is(plain['x'], undefined);
+  // The polluted hash would equal the default run's, and a sweep would skip the job as done.
+  t.is(configHash(composeConfig({ overrides: [] }).config), configHash(composeConfig({ overrides: ['seed=0'] }).config));
+});
+
+test('the tree helpers read and write own properties only', (t) => {
+  const tree: Tree = { a: { b: 1 } };
+  t.false(getPath(tree, 'toString').exists);
+  t.false(getPath(tree, 'a.constructor').exists);
+  t.false(getPath(tree, 'a.hasOwnProperty').exists);
+  t.throws(() => setPath(tree, '__proto__.polluted', 1), { message: /'__proto__' cannot be a key/ });
+  t.throws(() => setPath(tree, 'a.constructor.prototype.polluted', 1), { message: /'constructor' cannot be a key/ });
+  t.is(({} as Record<string, unknown>)['polluted'], undefined);
+  // JSON.parse and YAML make an own "__proto__" key; merging it must not set a prototype.
+  const evil = JSON.parse('{"a": {"__proto__": {"polluted": 1}}}') as Tree;
+  t.throws(() => merge(tree, evil), { message: /'__proto__' cannot be a key/ });
+  t.throws(() => interpolate({ a: '${constructor}' }), { message: /does not exist/ });
+  t.throws(() => interpolate({ a: '${a.toString}' }), { message: /does not exist/ });
+});
+
+test('a config file with a __proto__ key is refused', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'irnn-config-'));
+  cpSync(EXPERIMENTS_DIR, root, { recursive: true });
+  writeFileSync(join(root, 'model', 'evil.yaml'), 'name: evil\n__proto__:\n  momentum: 0.9\n');
+  userError(t, () => composeConfig({ overrides: ['model=evil'], root }), /'__proto__' cannot be a key/);
+  t.is(({} as Record<string, unknown>)['momentum'], undefined);
+});
+
+test('${eval:...} reaches only the documented functions and cannot allocate without bound', (t) => {
+  const list = Array.from({ length: 300 }, (_, i) => i).join(',');
+  for (const [expr, pattern] of [
+    ['ones(2,2)', /unknown function 'ones'/],
+    ['zeros(3)', /unknown function 'zeros'/],
+    ['evaluate("1+1")', /unknown function 'evaluate'/],
+    ['parse("1")', /unknown function 'parse'/],
+    ['createUnit("furlong")', /unknown function 'createUnit'/],
+    ['simplify("x+x")', /unknown function 'simplify'/],
+    ['1:5', /a range/],
+    ['f(x) = f(x) + f(x)', /defining a function/],
+    ['a = 1', /assignment/],
+    ['3!', /operator '!'/],
+    ['[1,2]', /must give a number, true\/false or text/],
+    [`[${list}]`, /at most 256 values/],
+    ['1/0', /not a finite number/],
+    ['x + 1', /unknown name 'x'/],
+  ] as const) {
+    userError(t, () => interpolate({ a: `\${eval:${expr}}` }), pattern);
+  }
+  userError(t, () => interpolate({ a: `\${eval:${'1+'.repeat(1500)}1}` }), /at most 2000/);
+  t.deepEqual(interpolate({ a: '${eval:max(2, 3) * 4}', b: '${eval:round(log10(1e-3))}', c: '${eval:"lstm" == "lstm"}' }), { a: 12, b: -3, c: true });
+});
+
+test('non-finite numbers are a type error wherever they come from', (t) => {
+  userError(t, () => composeConfig({ overrides: ['optimizer.lr=1e400'] }), /optimizer\.lr: expected a finite number, got Infinity/);
+  userError(t, () => composeConfig({ overrides: ['optimizer.lr=-.inf'] }), /optimizer\.lr: expected a finite number/);
+  userError(t, () => composeConfig({ overrides: ['optimizer.lr=.nan'] }), /optimizer\.lr: expected a finite number/);
+  userError(t, () => composeConfig({ overrides: ['task.seq_len=1e400'] }), /task\.seq_len: expected a finite number/);
+  userError(t, () => composeConfig({ overrides: ['+train.sizes=[1, .inf]'] }), /train\.sizes: expected a finite number/);
+  userError(t, () => composeConfig({ overrides: ['train.target=${eval:1e308 * 10}'] }), /train\.target.*not a finite number/);
+  const root = mkdtempSync(join(tmpdir(), 'irnn-config-'));
+  cpSync(EXPERIMENTS_DIR, root, { recursive: true });
+  writeFileSync(join(root, 'optimizer', 'wild.yaml'), 'name: sgd\nlr: .inf\nmomentum: 0\nclip: null\n');
+  userError(t, () => composeConfig({ overrides: ['optimizer=wild'], root }), /optimizer\.lr: expected a finite number/);
 });

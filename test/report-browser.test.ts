@@ -1,18 +1,17 @@
 // End to end: a small sweep-like set of real runs (irnn and lstm, two seeds each) made with the CLI,
-// `irnn report` on them, and the page opened in real headless Chromium (Debian's /usr/bin/chromium,
-// installed by .ci/run): no console errors, no request but the file itself, every plot an SVG with
-// data marks, both models in the summary table. Saves a screenshot beside the report.
+// `irnn report` on them, and the page opened in real headless Chromium (Debian's when installed,
+// else the build in the @sparticuz/chromium npm package: scripts/chromium.ts): no console errors,
+// no request but the file itself, every plot an SVG with data marks, both models in the summary
+// table. Saves a screenshot beside the report.
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../scripts/chromium.js';
 
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 function irnn(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -23,10 +22,6 @@ function irnn(args: string[]): Promise<{ code: number; stdout: string; stderr: s
 }
 
 test('a report of real runs opens in headless Chromium with its plots and no requests', async (t) => {
-  if (!existsSync(CHROMIUM)) {
-    t.fail(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium; .ci/run does this)`);
-    return;
-  }
   const dir = mkdtempSync(join(tmpdir(), 'irnn-report-browser-'));
   const db = join(dir, 'results.sqlite');
   const common = ['task.seq_len=8', 'train.steps=20', 'train.eval_every=10', 'model.hidden=8', 'task.test_size=50', '-q', '--db', db];
@@ -41,7 +36,8 @@ test('a report of real runs opens in headless Chromium with its plots and no req
   t.is(rep.code, 0, rep.stderr);
   t.regex(rep.stdout, /wrote .*x\.html: 4 runs, adding/);
 
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  const { browser, source } = await launchChromium();
+  t.log(`Chromium: ${source}`);
   try {
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     const errors: string[] = [];

@@ -1,8 +1,10 @@
 import test from 'ava';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Db } from '../src/store/db.js';
+import { MIGRATIONS } from '../src/store/migrations.js';
+import { oldStore } from './old-store.js';
 import { createRun, describeRun, finishRun, findFinished, getRun, listRuns, logMetrics, metricHistory } from '../src/store/runs.js';
 import { isUserError } from '../src/util/errors.js';
 
@@ -57,14 +59,46 @@ test('a file that is not a SQLite database is refused and left untouched', async
   t.is(readFileSync(p, 'utf8'), 'my precious notes\n');
 });
 
+const version = async (db: Db) => (await db.get<{ user_version: number }>('PRAGMA user_version'))!.user_version;
+
 test('reopening a store keeps its data and its schema version', async (t) => {
   const p = join(tmp(), 'r.sqlite');
   const db = await Db.open(p);
+  t.is(await version(db), MIGRATIONS.length);
   const id = await createRun(db, newRun());
   await db.close();
   const again = await Db.open(p);
+  t.is(await version(again), MIGRATIONS.length);
   t.is((await getRun(again, id))!.id, id);
   await again.close();
+});
+
+test('reading a store neither creates, migrates nor changes it', async (t) => {
+  const missing = join(tmp(), 'typo', 'dir', 'store.sqlite');
+  const e = await t.throwsAsync(Db.openReadOnly(missing));
+  t.true(isUserError(e));
+  t.is(e!.message, `no store at ${missing}`);
+  t.false(existsSync(dirname(dirname(missing))), 'no folder is created');
+
+  const p = await oldStore(tmp());
+  const before = readFileSync(p);
+  const db = await Db.openReadOnly(p);
+  t.is((await listRuns(db)).length, 1);
+  t.is(await version(db), 1);
+  t.is((await db.get<{ journal_mode: string }>('PRAGMA journal_mode'))!.journal_mode, 'delete');
+  await t.throwsAsync(db.exec('DELETE FROM runs'), { message: /readonly|read-only|query_only/i });
+  await db.close();
+  t.deepEqual(readFileSync(p), before);
+  t.deepEqual(readdirSync(dirname(p)), ['old.sqlite']);
+});
+
+test('a store from a newer harness is refused for reading', async (t) => {
+  const p = join(tmp(), 'new.sqlite');
+  const db = await Db.open(p);
+  await db.exec(`PRAGMA user_version = ${MIGRATIONS.length + 1}`);
+  await db.close();
+  const e = await t.throwsAsync(Db.openReadOnly(p));
+  t.regex(e!.message, new RegExp(`schema version ${MIGRATIONS.length + 1}.*knows ${MIGRATIONS.length}`));
 });
 
 test('two processes opening a new store at the same moment both succeed', async (t) => {

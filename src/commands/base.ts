@@ -12,9 +12,18 @@ export abstract class BaseCommand extends Command {
 
   private opened: Db[] = [];
 
-  /** Opens the store named by --db; closed when the command ends. */
+  /** Opens the store named by --db for writing (created and migrated if needed); closed when
+   *  the command ends. */
   protected async openDb(path: string): Promise<Db> {
     const db = await Db.open(path);
+    this.opened.push(db);
+    return db;
+  }
+
+  /** Opens the store named by --db for reading only: a missing store is a user error, and the
+   *  store is never created, migrated or changed. */
+  protected async readDb(path: string): Promise<Db> {
+    const db = await Db.openReadOnly(path);
     this.opened.push(db);
     return db;
   }

@@ -1,9 +1,7 @@
 // `irnn report`: a report of the runs in the store (tables, learning curves, sweep heat-maps,
 // speed, the paper's numbers, provenance) as one self-contained HTML file or Markdown + SVG.
 // Reads the store only; the work is done by src/report.
-import { existsSync } from 'node:fs';
 import { Flags } from '@oclif/core';
-import { UserError } from '../util/errors.js';
 import { BaseCommand } from './base.js';
 
 export default class Report extends BaseCommand {
@@ -24,9 +22,7 @@ export default class Report extends BaseCommand {
 
   async run(): Promise<{ out: string; format: string; files: string[]; runs: number[]; tasks: string[]; glance: string }> {
     const { flags } = await this.parse(Report);
-    // Opening a missing store would create an empty one; a report only reads.
-    if (flags.db !== ':memory:' && !existsSync(flags.db)) throw new UserError(`--db ${flags.db}: no such store (run \`irnn run\` first)`);
-    const db = await this.openDb(flags.db);
+    const db = await this.readDb(flags.db); // read-only: a report never creates or migrates a store
     // Loaded here, not at the top: vega and mathjs would slow down every other command's start.
     const { makeReport } = await import('../report/index.js');
     const r = await makeReport({

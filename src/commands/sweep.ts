@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { runSweep, type SweepPlan } from '../launch/index.js';
-import { planNew, varyingParts } from '../launch/plan.js';
+import { currentCode, planNew, varyingParts, type PlannedJob } from '../launch/plan.js';
 import type { SchedulerSettings } from '../launch/scheduler.js';
 import { sweepProgress, type SweepProgress } from '../launch/progress.js';
 import { getSweep } from '../store/sweeps.js';
@@ -18,6 +18,11 @@ export const SWEEP_FLAGS = {
   'dry-run': Flags.boolean({ helpGroup: 'SWEEP', description: 'print the expanded jobs and run nothing', default: false }),
   'fail-fast': Flags.boolean({ helpGroup: 'SWEEP', description: 'stop the sweep at the first failed job', default: false }),
   rerun: Flags.boolean({ helpGroup: 'SWEEP', description: 'run jobs again even when their config already has a finished run', default: false }),
+  'rerun-other-commits': Flags.boolean({
+    helpGroup: 'SWEEP',
+    description: 'count a finished run as done only if it ran at the current commit from a clean checkout; run the others again',
+    default: false,
+  }),
   resume: Flags.integer({ min: 1, helpGroup: 'SWEEP', description: 'finish sweep ID: continue its interrupted jobs from their checkpoints, run its unfinished ones' }),
   force: Flags.boolean({ helpGroup: 'SWEEP', description: 'with --resume: continue jobs whose checkpoints another code version wrote', default: false }),
 };
@@ -43,11 +48,11 @@ export default class Sweep extends BaseCommand {
     if (flags.resume !== undefined && overrides.length > 0) {
       throw new UserError(`--resume ${flags.resume} takes no overrides: a resumed sweep runs the jobs it was created with`);
     }
-    if (flags.resume !== undefined && (flags.rerun || flags['dry-run'])) {
-      throw new UserError('--resume cannot be combined with --rerun or --dry-run (a sweep started with --rerun reruns on resume too)');
+    if (flags.resume !== undefined && (flags.rerun || flags['dry-run'] || flags['rerun-other-commits'])) {
+      throw new UserError('--resume cannot be combined with --rerun, --rerun-other-commits or --dry-run (a resumed sweep keeps the rules it was created with)');
     }
     if (flags.force && flags.resume === undefined) throw new UserError('--force goes with --resume');
-    if (flags['dry-run']) return this.dryRun(overrides, flags.db, flags.rerun);
+    if (flags['dry-run']) return this.dryRun(overrides, flags.db, { rerun: flags.rerun, rerunOtherCommits: flags['rerun-other-commits'] });
 
     const db = await this.openDb(flags.db);
     const quiet = flags.quiet || this.jsonEnabled();
@@ -72,6 +77,7 @@ export default class Sweep extends BaseCommand {
         workers: flags.jobs,
         failFast: flags['fail-fast'],
         rerun: flags.rerun,
+        rerunOtherCommits: flags['rerun-other-commits'],
         force: flags.force,
         command: ['irnn', 'sweep', ...this.argv].join(' '),
         signal: controller.signal,
@@ -109,16 +115,32 @@ export default class Sweep extends BaseCommand {
     }
   }
 
-  /** Prints the expanded jobs; with an existing store, also which are already done. */
-  private async dryRun(overrides: string[], dbPath: string, rerun: boolean): Promise<Record<string, unknown>> {
-    const db = existsSync(dbPath) ? await this.openDb(dbPath) : null;
-    const { jobs, settings } = await planNew(db, { overrides, rerun });
+  /** Prints the expanded jobs; with an existing store, also which are already done, and how
+   *  many of those by other code (another commit, uncommitted changes). */
+  private async dryRun(overrides: string[], dbPath: string, o: { rerun: boolean; rerunOtherCommits: boolean }): Promise<Record<string, unknown>> {
+    const db = existsSync(dbPath) ? await this.readDb(dbPath) : null;
+    const code = currentCode();
+    const { jobs, settings } = await planNew(db, { overrides, ...o, code: o.rerunOtherCommits ? code : undefined });
     if (settings.scheduler !== 'grid') this.log(schedulerLine(settings));
-    const done = jobs.filter((j) => j.doneRunId !== null).length;
-    this.log(`${jobs.length} job${jobs.length === 1 ? '' : 's'}${done ? ` (${done} already done)` : ''}; dry run, nothing runs:`);
-    for (const j of jobs) this.log(`job ${j.idx}: ${j.overrides.join(' ')}${j.doneRunId !== null ? `  [done: run ${j.doneRunId}]` : ''}`);
-    return { count: jobs.length, jobs };
+    const done = jobs.filter((j) => j.doneRunId !== null);
+    const counts = doneCounts(done, o.rerunOtherCommits && db !== null && code.commit === null);
+    this.log(`${jobs.length} job${jobs.length === 1 ? '' : 's'}${counts}; dry run, nothing runs:`);
+    for (const j of jobs) {
+      const mark = j.doneRunId === null ? '' : `  [done: run ${j.doneRunId}${j.doneByOtherCode ? ', other code' : ''}]`;
+      this.log(`job ${j.idx}: ${j.overrides.join(' ')}${mark}`);
+    }
+    const byOtherCode = done.filter((j) => j.doneByOtherCode).length;
+    return { count: jobs.length, done: done.length, doneByOtherCode: byOtherCode, jobs };
   }
+}
+
+/** ' (3 already done, 1 of them by other code: ...)' for the dry run's first line. */
+function doneCounts(done: PlannedJob[], codeUnknown: boolean): string {
+  const other = done.filter((j) => j.doneByOtherCode).length;
+  const note = codeUnknown ? '; the checkout has uncommitted changes, so no finished run counts as done' : '';
+  if (done.length === 0) return note ? ` (${note.slice(2)})` : '';
+  const by = other ? `, ${other} of them by other code (another commit or uncommitted changes; --rerun-other-commits runs those again)` : '';
+  return ` (${done.length} already done${by}${note})`;
 }
 
 function schedulerLine(s: SchedulerSettings): string {
@@ -128,17 +150,19 @@ function schedulerLine(s: SchedulerSettings): string {
 function planLine(p: SweepPlan): string {
   const head = p.resumed ? `resuming sweep ${p.sweepId}` : `sweep ${p.sweepId}`;
   const stale = p.stale.length ? `; stale (lost their worker, run again): job ${p.stale.join(', ')}` : '';
+  const other = p.done.filter((j) => j.doneByOtherCode).length;
+  const by = other ? `, ${other} of them by other code: another commit or uncommitted changes; --rerun-other-commits runs those again` : '';
   const cont = p.toRun.filter((j) => j.resume !== undefined).map((j) => j.idx);
   const resumed = cont.length ? `; continued from checkpoints: job ${cont.join(', ')}` : '';
   // --resume refuses --rerun, so the hint names what works: a new sweep with --rerun.
   const hint = p.resumed ? 'a new sweep with --rerun runs them again' : '--rerun runs them again';
-  const done = p.done.length ? `, ${p.done.length} already done (a finished run has the same config; ${hint})` : '';
+  const done = p.done.length ? `, ${p.done.length} already done (a finished run has the same config${by}; ${hint})` : '';
   const paused = p.paused.length ? `, ${p.paused.length} pruned (may be promoted)` : '';
   const sched = p.settings.scheduler !== 'grid' && !p.resumed ? `\n${schedulerLine(p.settings)}` : '';
   if (p.toRun.length === 0 && p.paused.length === 0) {
     return p.resumed
       ? `${head}: nothing left to run${done}`
-      : `${head}: all ${p.total} jobs are already done (finished runs with the same config); nothing to run`;
+      : `${head}: all ${p.total} jobs are already done (finished runs with the same config${by}); nothing to run`;
   }
   return `${head}: ${p.toRun.length} of ${p.total} jobs to run${done}${paused}${stale}${resumed}${sched}`;
 }

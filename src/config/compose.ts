@@ -9,7 +9,7 @@ import { closest, distance } from 'fastest-levenshtein';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../util/errors.js';
 import { parseOverride, typeOf, type Override, type Value } from './overrides.js';
-import { allPaths, canonicalJson, deletePath, getPath, isMapping, merge, setPath, type Tree } from './tree.js';
+import { allPaths, canonicalJson, checkKeys, deletePath, getPath, isMapping, merge, setPath, type Tree } from './tree.js';
 
 export const EXPERIMENTS_DIR = fileURLToPath(new URL('../../experiments/', import.meta.url));
 
@@ -52,6 +52,7 @@ function loadYaml(path: string): Tree {
   }
   if (v === null || v === undefined) return {};
   if (!isMapping(v)) throw new UserError(`${path}: expected a mapping at the top level`);
+  checkKeys(v, path);
   return v;
 }
 

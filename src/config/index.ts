@@ -1,10 +1,11 @@
 // Config entry point: compose experiments/ with overrides, resolve ${...}, check the keys every
 // run needs, and name the run (a hash of the resolved config). Nothing here trains or stores.
 import { createHash } from 'node:crypto';
-import { TASKS } from '../tasks/index.js';
-import { BACKENDS } from '../train/backend.js';
+import { TASK_NAMES } from '../tasks/names.js';
+import { BACKENDS } from '../train/backend-names.js';
 import { compose, groupOptions, type Composed } from './compose.js';
 import { interpolate } from './interpolate.js';
+import { checkMemory } from './memory.js';
 import { validate, type Config } from './schema.js';
 import { canonicalJson, type Tree } from './tree.js';
 
@@ -18,21 +19,22 @@ export interface ResolvedConfig {
   overrides: string[];
 }
 
-/** Keys that change how a run is shown, stored, scheduled or described, never what it computes:
- *  left out of the run's hash (`sweep` is the whole section of sweep-scheduler settings, `budget`
- *  a preset's statement of its cost). */
-const COSMETIC = ['train.log_every', 'train.checkpoint_every', 'train.checkpoint_keep', 'sweep', 'budget'];
+/** Keys that change how a run is shown, stored, scheduled, described or measured alongside, never
+ *  what it computes (its metrics): left out of the run's hash (`sweep` is the whole section of
+ *  sweep-scheduler settings, `budget` a preset's statement of its cost). */
+const COSMETIC = ['train.log_every', 'train.diagnostics', 'train.checkpoint_every', 'train.checkpoint_keep', 'sweep', 'budget'];
 
 export function composeConfig(opts: { overrides: string[]; root?: string }): ResolvedConfig {
   const composed = compose(opts);
   const tree = interpolate(composed.tree);
   const config = validate(tree, {
-    tasks: Object.keys(TASKS),
+    tasks: [...TASK_NAMES],
     // The optimizer files are the list of names (train/optimizers.ts maps each to tfjs), so
     // composing a config never loads tfjs.
     optimizers: groupOptions('optimizer', opts.root),
     backends: BACKENDS,
   });
+  checkMemory(config); // before anything is loaded or stored: sizes no machine holds are refused
   return { config, choices: composed.choices, sweep: composed.sweep, overrides: opts.overrides };
 }
 

@@ -1,18 +1,11 @@
-// Resolves ${a.b} references and ${eval:...} arithmetic (mathjs, never JavaScript eval) in a
-// composed config. A string that is exactly one ${...} takes the referenced value's type.
-// Cycles and references to missing keys are user errors.
-import { createRequire } from 'node:module';
+// Resolves ${a.b} references and ${eval:...} arithmetic in a composed config. A string that is
+// exactly one ${...} takes the referenced value's type. Cycles, references to missing keys and
+// expressions that fail or give something other than a finite number, true/false or text are user
+// errors. Expressions go through the restricted evaluator (util/expr.ts), never JavaScript eval.
+import { compileExpression, formatValue, oneLine } from '../util/expr.js';
 import { UserError } from '../util/errors.js';
 import type { Value } from './overrides.js';
 import { getPath, leafPaths, setPath } from './tree.js';
-
-// mathjs takes seconds to load: it is required only when a config actually uses ${eval:...}.
-const require = createRequire(import.meta.url);
-let evaluate: ((expr: string) => unknown) | null = null;
-const mathEvaluate = (expr: string): unknown => {
-  evaluate ??= (require('mathjs') as typeof import('mathjs')).evaluate as (expr: string) => unknown;
-  return evaluate(expr);
-};
 
 const INNER = /\$\{([^${}]*)\}/; // an innermost ${...}: no nested ${ inside
 
@@ -36,14 +29,20 @@ export function interpolate(cfg: { [k: string]: Value }): { [k: string]: Value }
   };
 
   const evalExpr = (expr: string, where: string): Value => {
+    const at = `${where}: cannot evaluate \${eval:${expr}}`;
+    const code = compileExpression(expr, at);
+    // The referenced values are already spliced into the text: a name left over is a typo or text
+    // that needs quotes.
+    if (code.names.length) throw new UserError(`${at}: unknown name '${code.names[0]}' (quote text: "${code.names[0]}")`);
+    let r: unknown;
     try {
-      const r = mathEvaluate(expr);
-      if (typeof r === 'number' || typeof r === 'boolean') return r;
-      if (r && typeof r === 'object' && 'toNumber' in r) return (r as { toNumber(): number }).toNumber();
-      return String(r);
+      r = code.evaluate();
     } catch (e) {
-      throw new UserError(`${where}: cannot evaluate \${eval:${expr}}: ${(e as Error).message}`);
+      throw new UserError(`${at}: ${oneLine(e)}`);
     }
+    if (typeof r === 'number' && !Number.isFinite(r)) throw new UserError(`${at}: gives ${r}, not a finite number`);
+    if (typeof r === 'number' || typeof r === 'boolean' || typeof r === 'string') return r;
+    throw new UserError(`${at}: gives ${formatValue(r)}; an expression must give a number, true/false or text`);
   };
 
   const resolveString = (s: string, where: string): Value => {

@@ -7,6 +7,7 @@
 // Sweep syntax (a,b / range() / glob() ...) is expanded before this, in sweep.ts.
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../util/errors.js';
+import { checkKey, checkKeys } from './tree.js';
 
 export type Value = null | boolean | number | string | Value[] | { [k: string]: Value };
 
@@ -25,13 +26,15 @@ const KEY = /^[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)*$/;
 export function parseValue(raw: string, where: string): Value {
   const trimmed = raw.trim();
   if (trimmed === '') return '';
+  let v: unknown;
   try {
-    const v = parseYaml(trimmed, { schema: 'core' }) as unknown;
-    if (v === undefined) return trimmed;
-    return v as Value;
+    v = parseYaml(trimmed, { schema: 'core' }) as unknown;
   } catch {
     throw new UserError(`${where}: cannot parse the value '${raw}' (quote it if it is text)`);
   }
+  if (v === undefined) return trimmed;
+  checkKeys(v, where);
+  return v as Value;
 }
 
 export function parseOverride(text: string): Override {
@@ -52,6 +55,7 @@ export function parseOverride(text: string): Override {
   if (!KEY.test(key)) {
     throw new UserError(`override '${text}': '${key}' is not a valid key (expected e.g. model.hidden=128)`);
   }
+  for (const part of key.split('.')) checkKey(part, `override '${text}'`);
   if (op === 'delete') {
     return eq < 0 ? { op, key, text } : { op, key, value: parseValue(body.slice(eq + 1), key), text };
   }

@@ -3,6 +3,7 @@
 import { UserError } from '../util/errors.js';
 import type { Value } from './overrides.js';
 import { getPath, type Tree } from './tree.js';
+import { CELLS, ENGINES } from '../kernels/contract.js';
 import { INITIALIZERS } from '../models/initializers.js';
 
 export interface Config {
@@ -37,10 +38,10 @@ export interface Config {
   [k: string]: unknown;
 }
 
-type Rule = 'int>=0' | 'int>0' | 'number' | 'number>0' | 'number>=0' | 'boolean' | 'string' | readonly string[];
+type Rule = 'int>=0' | 'int>0' | 'number' | 'number>0' | 'number>=0' | 'boolean' | 'string' | readonly (string | boolean)[];
 
 function fail(key: string, want: string, v: unknown): never {
-  const shown = typeof v === 'string' ? `'${v}'` : JSON.stringify(v);
+  const shown = typeof v === 'string' ? `'${v}'` : typeof v === 'number' ? String(v) : JSON.stringify(v);
   throw new UserError(`${key}: expected ${want}, got ${shown}`);
 }
 
@@ -53,7 +54,7 @@ export function need(tree: object, key: string, rule: Rule, o: { optional?: bool
   }
   if (v === null && o.nullable) return;
   if (Array.isArray(rule)) {
-    if (typeof v !== 'string' || !rule.includes(v)) fail(key, `one of ${rule.join(', ')}`, v);
+    if (!(rule as readonly unknown[]).includes(v)) fail(key, `one of ${rule.join(', ')}`, v);
     return;
   }
   switch (rule) {
@@ -67,10 +68,10 @@ export function need(tree: object, key: string, rule: Rule, o: { optional?: bool
       if (typeof v !== 'number' || !Number.isFinite(v)) fail(key, 'a number', v);
       return;
     case 'number>0':
-      if (typeof v !== 'number' || !(v > 0)) fail(key, 'a number > 0', v);
+      if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0)) fail(key, 'a number > 0', v);
       return;
     case 'number>=0':
-      if (typeof v !== 'number' || !(v >= 0)) fail(key, 'a number >= 0', v);
+      if (typeof v !== 'number' || !Number.isFinite(v) || !(v >= 0)) fail(key, 'a number >= 0', v);
       return;
     case 'boolean':
       if (typeof v !== 'boolean') fail(key, 'true or false', v);
@@ -81,16 +82,25 @@ export function need(tree: object, key: string, rule: Rule, o: { optional?: bool
   }
 }
 
-// Cell and engine names mirror models/recurrence.ts, which loads tfjs; configs are checked
-// without it. The initialiser registry is light, so its names are read from it.
-export const CELLS = ['rnn_relu', 'rnn_tanh', 'lstm', 'gru'] as const;
+// Cell and engine names come from the kernels' contract and initialisers from their registry:
+// both are light modules, so a config is checked without loading tfjs.
 const INITS = Object.keys(INITIALIZERS);
-const ENGINES = ['auto', 'fused', 'unrolled'] as const;
+
+/** Every number anywhere in a config is finite: YAML's .inf and .nan, and literals that overflow
+ *  (1e400), are type errors, whatever key holds them. */
+export function checkFinite(v: unknown, key = ''): void {
+  if (typeof v === 'number' && !Number.isFinite(v)) fail(key, 'a finite number', v);
+  if (Array.isArray(v)) v.forEach((x) => checkFinite(x, key));
+  else if (v !== null && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) checkFinite(x, key ? `${key}.${k}` : k);
+  }
+}
 // Mirrors the scheduler registry in launch/scheduler.ts.
 export const SCHEDULERS = ['grid', 'asha'] as const;
 
 /** Checks the keys shared by every run and narrows the tree to a Config. */
 export function validate(tree: Tree, known: { tasks: string[]; optimizers: string[]; backends: readonly string[] }): Config {
+  checkFinite(tree);
   need(tree, 'seed', 'int>=0');
   need(tree, 'backend', known.backends);
   need(tree, 'train.batch_size', 'int>0');
@@ -98,6 +108,7 @@ export function validate(tree: Tree, known: { tasks: string[]; optimizers: strin
   need(tree, 'train.eval_every', 'int>0');
   need(tree, 'train.log_every', 'int>0');
   need(tree, 'train.target', 'number', { nullable: true });
+  need(tree, 'train.diagnostics', ['auto', true, false], { nullable: true });
   need(tree, 'train.checkpoint_every', 'int>0', { nullable: true });
   need(tree, 'train.checkpoint_keep', 'int>0');
   need(tree, 'sweep.scheduler', SCHEDULERS);

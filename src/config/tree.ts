@@ -1,16 +1,29 @@
 // Small helpers over nested plain-object configs: dotted paths, deep merge, listing leaves.
+// They see own properties only, and refuse the keys through which a plain object reaches its
+// prototype (`__proto__`, `constructor`, `prototype`): a config key never touches Object.prototype.
+import { UserError } from '../util/errors.js';
 import type { Value } from './overrides.js';
 
 export type Tree = { [k: string]: Value };
+
+/** Keys that name an object's prototype machinery rather than data. */
+export const RESERVED_KEYS: readonly string[] = ['__proto__', 'constructor', 'prototype'];
+
+/** Throws a user error when a key is reserved; `where` says where it came from. */
+export function checkKey(key: string, where: string): void {
+  if (RESERVED_KEYS.includes(key)) throw new UserError(`${where}: '${key}' cannot be a key (${RESERVED_KEYS.join(', ')} are reserved)`);
+}
 
 export function isMapping(v: unknown): v is Tree {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+const own = (node: Tree, key: string): boolean => Object.hasOwn(node, key);
+
 export function getPath(root: Tree, path: string): { exists: boolean; value: Value } {
   let node: Value = root;
   for (const p of path.split('.')) {
-    if (!isMapping(node) || !(p in node)) return { exists: false, value: null };
+    if (!isMapping(node) || !own(node, p)) return { exists: false, value: null };
     node = node[p]!;
   }
   return { exists: true, value: node };
@@ -19,9 +32,10 @@ export function getPath(root: Tree, path: string): { exists: boolean; value: Val
 /** Sets a value, creating intermediate mappings. */
 export function setPath(root: Tree, path: string, value: Value): void {
   const parts = path.split('.');
+  for (const p of parts) checkKey(p, path);
   let node: Tree = root;
   for (const p of parts.slice(0, -1)) {
-    if (!isMapping(node[p])) node[p] = {};
+    if (!own(node, p) || !isMapping(node[p])) node[p] = {};
     node = node[p] as Tree;
   }
   node[parts[parts.length - 1]!] = value;
@@ -30,8 +44,23 @@ export function setPath(root: Tree, path: string, value: Value): void {
 export function deletePath(root: Tree, path: string): void {
   const parts = path.split('.');
   let node: Value = root;
-  for (const p of parts.slice(0, -1)) node = (node as Tree)[p]!;
-  delete (node as Tree)[parts[parts.length - 1]!];
+  for (const p of parts.slice(0, -1)) {
+    if (!isMapping(node) || !own(node, p)) return;
+    node = node[p]!;
+  }
+  const last = parts[parts.length - 1]!;
+  if (isMapping(node) && own(node, last)) delete node[last];
+}
+
+/** Refuses reserved keys anywhere in a tree read from a file or the command line. */
+export function checkKeys(v: unknown, where: string, prefix = ''): void {
+  if (Array.isArray(v)) v.forEach((x) => checkKeys(x, where, prefix));
+  else if (isMapping(v)) {
+    for (const k of Object.keys(v)) {
+      checkKey(k, `${where}${prefix ? ` (${prefix})` : ''}`);
+      checkKeys(v[k], where, prefix ? `${prefix}.${k}` : k);
+    }
+  }
 }
 
 /** Dotted paths of every key, mappings included (for "did you mean" suggestions). */
@@ -58,9 +87,10 @@ export function leafPaths(root: Tree, prefix = ''): string[] {
 
 /** Deep merge: mappings merge key by key, anything else in `over` replaces. Returns a new tree. */
 export function merge(base: Tree, over: Tree): Tree {
+  checkKeys(over, 'config');
   const out: Tree = structuredClone(base);
   for (const [k, v] of Object.entries(over)) {
-    out[k] = isMapping(v) && isMapping(out[k]) ? merge(out[k] as Tree, v) : structuredClone(v);
+    out[k] = isMapping(v) && own(out, k) && isMapping(out[k]) ? merge(out[k] as Tree, v) : structuredClone(v);
   }
   return out;
 }

@@ -2,7 +2,7 @@
 // backward through time, so the rest of the model stays plain tfjs. Tensors in and out only
 // here; the kernels (native or TypeScript) see flat arrays. No tensor is kept between calls.
 import * as tf from '@tensorflow/tfjs';
-import type { RecurrenceInput, RecurrenceOutput } from '../models/recurrence.js';
+import type { RecurrenceInput, RecurrenceOutput } from './contract.js';
 import { giveBack, takeBuffer, withArrays } from './buffers.js';
 import { activeKernel } from './index.js';
 import { AUX_WIDTH } from './kernel.js';
@@ -58,8 +58,10 @@ export function fusedRecurrence(input: RecurrenceInput): RecurrenceOutput {
         const dx = takeBuffer(T * B * GH);
         const dbh = gru ? (bh ? opt.shift() : new Float32Array(GH)) : undefined;
         const dc0 = lstm ? (c0 ? opt.shift() : new Float32Array(B * H)) : undefined;
+        // The gradient-flow probe (diagnostics only): per-step norms from this backward pass.
+        const rec = input.record;
         kernel.backward({
-          cell, T, B, H, ...saved, dstates: dstates!, dx, dW: dW!, dbh, dh0: dh0!, dc0,
+          cell, T, B, H, ...saved, dstates: dstates!, dx, dW: dW!, dbh, dh0: dh0!, dc0, hNorm: rec?.hNorm, cNorm: rec?.cNorm,
           proj: { I, inp: saved.inp, U: saved.U, dinp: dinp!, dU: dU!, db: db! },
         });
         giveBack(dx);

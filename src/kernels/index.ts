@@ -8,5 +8,13 @@ export function activeKernel(): Kernel {
   return loadNativeKernel() ?? typescriptKernel;
 }
 
+/** What a run records about its recurrence: the kernel implementation behind the fused engine
+ *  and the native build's SIMD width; null for the unrolled engine, which runs no kernel. */
+export function kernelInUse(engine: string): { impl: Kernel['impl']; simdWidth: number | null } | null {
+  if (engine !== 'fused') return null;
+  const k = activeKernel();
+  return { impl: k.impl, simdWidth: 'simdWidth' in k ? (k.simdWidth as number) : null };
+}
+
 export type { Kernel } from './kernel.js';
 export { AUX_WIDTH } from './kernel.js';

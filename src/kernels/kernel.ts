@@ -1,7 +1,7 @@
 // The contract every fused-recurrence kernel meets (native addon or TypeScript): forward and
 // backward through time over caller-allocated flat buffers, time-major rows [T, B, ...].
 // Buffers only: tensors and autograd live in fused.ts.
-import type { CellKind } from '../models/recurrence.js';
+import type { CellKind } from './contract.js';
 
 export type Floats = Float32Array | Float64Array;
 
@@ -48,6 +48,11 @@ export interface BackwardArgs<F extends Floats = Float32Array> extends KernelSha
   dbh?: F; // out [G*H] gru: required
   dh0: F; // out [B, H]
   dc0?: F; // out [B, H] lstm: required
+  /** Optional probe for the gradient-flow diagnostics: ‖∂L/∂h_t‖ of every batch row, the total
+   *  derivative (the loss gradient of step t plus all that flows back from later steps), and
+   *  for the LSTM ‖∂L/∂c_t‖. Sums of squares in double precision, so tiny norms survive. */
+  hNorm?: F; // out [T, B]
+  cNorm?: F; // out [T, B] lstm only
   proj?: Omit<Projection<F>, 'b'> & {
     dinp: F; // out [T, B, I]
     dU: F; // out [I, G*H]

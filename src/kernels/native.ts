@@ -3,7 +3,7 @@
 // IRNN_KERNEL=typescript in the environment skips it on purpose.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { CellKind } from '../models/recurrence.js';
+import type { CellKind } from './contract.js';
 import type { BackwardArgs, ForwardArgs, Kernel } from './kernel.js';
 
 export interface Addon {

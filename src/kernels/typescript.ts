@@ -1,7 +1,7 @@
 // Plain-loop fused recurrence: the fallback when the native addon is not built, and (on
 // Float64Arrays) the double-precision reference for finite-difference checks. Same buffers and
 // equations as native/recurrence.cc; no allocation inside the time loop.
-import type { CellKind } from '../models/recurrence.js';
+import type { CellKind } from './contract.js';
 import { AUX_WIDTH, type BackwardArgs, type Floats, type ForwardArgs, type Kernel } from './kernel.js';
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
@@ -163,6 +163,28 @@ const gruBackward: BackStep = (a, s, t) => {
   }
 };
 
+// The diagnostics' probe: the norms of the total gradients reaching step t (carried from later
+// steps plus the loss gradient of step t), read before the step consumes them.
+function probeNorms(a: BackwardArgs<Floats>, s: BackState<Floats>, t: number): void {
+  const { B, H, aux } = a;
+  const c = a.cell === 'lstm' ? a.cNorm : undefined;
+  for (let b = 0; b < B; b++) {
+    const o = (t * B + b) * H, r = (t * B + b) * 6 * H;
+    let sh = 0, sc = 0;
+    for (let j = 0; j < H; j++) {
+      const dh = s.dh[b * H + j]! + a.dstates[o + j]!;
+      sh += dh * dh;
+      if (c) {
+        const og = aux[r + 3 * H + j]!, tc = aux[r + 5 * H + j]!;
+        const dc = s.dc[b * H + j]! + dh * og * (1 - tc * tc);
+        sc += dc * dc;
+      }
+    }
+    if (a.hNorm) a.hNorm[t * B + b] = Math.sqrt(sh);
+    if (c) c[t * B + b] = Math.sqrt(sc);
+  }
+}
+
 const FORWARD: Record<CellKind, Step<ForwardArgs<Floats>>> = {
   rnn_relu: rnnForward(true),
   rnn_tanh: rnnForward(false),
@@ -195,7 +217,9 @@ export function backward<F extends Floats>(a: BackwardArgs<F>): void {
   for (let m = 0; m < H; m++) for (let j = 0; j < G; j++) WT[j * H + m] = a.W[m * G + j]!;
   const s: BackState<Floats> = { dh: make(B * H), dc: make(B * H), d: cell === 'gru' ? make(T * B * G) : a.dx, WT };
   const step = BACKWARD[cell];
+  const probe = a.hNorm || a.cNorm;
   for (let t = T - 1; t >= 0; t--) {
+    if (probe) probeNorms(a, s, t);
     step(a, s, t);
     gemmAcc(B, H, G, false, s.d, t * B * G, G, WT, 0, H, s.dh, 0, H);
   }

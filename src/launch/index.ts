@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import type { Db } from '../store/db.js';
 import { createSweep, getSweep, setSweepStatus, skipJob, type JobRecord, type SweepStatus } from '../store/sweeps.js';
 import { launchLocal, type JobOutcome, type LaunchEvents } from './local.js';
-import { planNew, planResume, type PlannedJob } from './plan.js';
+import { currentCode, planNew, planResume, type PlannedJob } from './plan.js';
 import { rungScores } from './rung-scores.js';
 import { makeScheduler, type SchedulerSettings } from './scheduler.js';
 
@@ -52,6 +52,8 @@ export async function runSweep(opts: {
   workers?: number;
   failFast?: boolean;
   rerun?: boolean;
+  /** Finished runs of other code (another commit, uncommitted changes) do not count as done. */
+  rerunOtherCommits?: boolean;
   /** Resume jobs whose checkpoints another code version wrote. */
   force?: boolean;
   /** The command line, stored with the sweep. */
@@ -68,19 +70,22 @@ export async function runSweep(opts: {
   let total: number;
   let settings: SchedulerSettings;
   let rerun = opts.rerun ?? false;
+  // A resumed sweep keeps the rules it was created with.
+  const stored = opts.resume !== undefined ? await getSweep(db, opts.resume) : undefined;
+  const strict = stored ? stored.spec['rerunOtherCommits'] === true : opts.rerunOtherCommits === true;
+  const only = strict ? currentCode() : undefined;
   if (opts.resume !== undefined) {
-    const stored = await getSweep(db, opts.resume);
     rerun = stored?.spec['rerun'] === true; // a sweep started with --rerun reruns on resume too
-    const r = await planResume(db, opts.resume, { staleMs: opts.staleMs, rerun, force: opts.force, onWait: events.onWait, warn: events.onNotice });
+    const r = await planResume(db, opts.resume, { staleMs: opts.staleMs, rerun, force: opts.force, onWait: events.onWait, warn: events.onNotice, only });
     ({ jobs: planned, paused, stale, settings } = r);
     sweepId = r.sweep.id;
     total = r.sweep.total;
     await setSweepStatus(db, sweepId, 'running');
   } else {
-    ({ jobs: planned, settings } = await planNew(db, { overrides: opts.overrides, rerun }));
+    ({ jobs: planned, settings } = await planNew(db, { overrides: opts.overrides, rerun, rerunOtherCommits: strict, code: only }));
     total = planned.length;
     sweepId = await createSweep(db, {
-      spec: { overrides: opts.overrides, jobs: planned.length, rerun, scheduler: settings },
+      spec: { overrides: opts.overrides, jobs: planned.length, rerun, rerunOtherCommits: strict, scheduler: settings },
       command: opts.command,
       jobs: planned,
     });
@@ -114,6 +119,7 @@ export async function runSweep(opts: {
       workers: opts.workers ?? availableParallelism(),
       failFast: opts.failFast,
       rerun,
+      only,
       force: opts.force,
       signal: opts.signal,
       events,

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { extname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Db } from '../store/db.js';
-import { findFinished } from '../store/runs.js';
+import { findFinished, type SameCode } from '../store/runs.js';
 import { endJob, getJob, interruptRun, requeueJob, skipJob, type JobStatus } from '../store/sweeps.js';
 import type { Prune } from '../train/run.js';
 import type { RungScore, Scheduler } from './scheduler.js';
@@ -83,6 +83,8 @@ export async function launchLocal(opts: {
   workers: number;
   failFast?: boolean;
   rerun?: boolean;
+  /** Only finished runs of this code count as done (--rerun-other-commits). */
+  only?: SameCode;
   /** Resume across code versions. */
   force?: boolean;
   scheduler: Scheduler;
@@ -155,7 +157,7 @@ export async function launchLocal(opts: {
       if (i < 0) return; // stays idle until a running job ends
       const job = queue.splice(i, 1)[0]!;
       slot.job = job;
-      const done = opts.rerun || job.resume !== undefined ? undefined : await findFinished(db, job.configHash);
+      const done = opts.rerun || job.resume !== undefined ? undefined : await findFinished(db, job.configHash, opts.only);
       if (stopped !== 'done') {
         slot.job = null; // stopped meanwhile: the job stays queued in the store
         break;

@@ -7,13 +7,15 @@
 import { composeConfig, configHash, type Config } from '../config/index.js';
 import { expandSweep } from '../config/sweep.js';
 import type { Db } from '../store/db.js';
-import { findFinished } from '../store/runs.js';
+import { findFinishedRun, isSameCode, type SameCode } from '../store/runs.js';
 import { endJob, getSweep, interruptRun, linkJobRun, requeueJob, runStatus, type JobRecord, type SweepRecord } from '../store/sweeps.js';
 import { provenance } from '../train/provenance.js';
 import { runCheckpoint } from '../train/resume.js';
 import { schedulerSettings, type SchedulerSettings } from './scheduler.js';
 import { isUserError, UserError } from '../util/errors.js';
+import { gitState, HARNESS_ROOT, type GitState } from '../util/git.js';
 import { isStale, STALE_MS } from '../util/process.js';
+import { sleep } from '../util/time.js';
 
 export interface PlannedJob {
   /** 1-based position in the sweep (sweep_jobs.idx). */
@@ -22,8 +24,16 @@ export interface PlannedJob {
   configHash: string;
   /** A finished run with the same config, if one exists (the job is skipped unless --rerun). */
   doneRunId: number | null;
+  /** That run ran other code: another commit, or a checkout with uncommitted changes (then or now). */
+  doneByOtherCode: boolean;
   /** Resume: the job's interrupted run, continued from its checkpoint. */
   resume?: number;
+}
+
+/** The code a finished run must have run to count as done under --rerun-other-commits: this
+ *  commit from a clean checkout; with uncommitted changes (or no git) no run's code is known to match. */
+export function currentCode(git: GitState = gitState(HARNESS_ROOT)): SameCode {
+  return { commit: git.dirty === false ? git.commit : null };
 }
 
 interface Validated {
@@ -71,15 +81,22 @@ export function varyingParts(jobs: string[][]): string[][] {
   return jobs.map((j) => j.filter((o) => !common.includes(o)));
 }
 
-/** A new sweep's jobs. With `db` null (a dry run without a store) nothing is looked up. */
-export async function planNew(db: Db | null, o: { overrides: string[]; rerun?: boolean }): Promise<{ jobs: PlannedJob[]; settings: SchedulerSettings }> {
+/** A new sweep's jobs. With `db` null (a dry run without a store) nothing is looked up. A job is
+ *  done when its config has a finished run; with `rerunOtherCommits` only a run of the current
+ *  code (`code`, default: this checkout) counts. */
+export async function planNew(
+  db: Db | null,
+  o: { overrides: string[]; rerun?: boolean; rerunOtherCommits?: boolean; code?: SameCode },
+): Promise<{ jobs: PlannedJob[]; settings: SchedulerSettings }> {
   const jobs = expandSweep({ overrides: o.overrides }).map((overrides, i) => ({ idx: i + 1, overrides }));
   const { hashes, settings } = validateJobs(jobs);
+  const look = db !== null && !o.rerun;
+  const code = look ? (o.code ?? currentCode()) : { commit: null };
   const out: PlannedJob[] = [];
   for (const j of jobs) {
     const configHash = hashes.get(j.idx)!;
-    const doneRunId = db && !o.rerun ? ((await findFinished(db, configHash)) ?? null) : null;
-    out.push({ ...j, configHash, doneRunId });
+    const done = look ? await findFinishedRun(db, configHash, o.rerunOtherCommits ? { only: code } : { prefer: code }) : undefined;
+    out.push({ ...j, configHash, doneRunId: done?.id ?? null, doneByOtherCode: done !== undefined && !isSameCode(done.git, code) });
   }
   return { jobs: out, settings };
 }
@@ -87,8 +104,6 @@ export async function planNew(db: Db | null, o: { overrides: string[]; rerun?: b
 function jobIsStale(job: JobRecord, staleMs = STALE_MS): boolean {
   return job.status === 'running' && isStale({ pid: job.workerPid, beat: job.heartbeatAt ?? job.startedAt, staleMs });
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A run of this config left `running` by a process that is gone (stale by pid or heartbeat) and
  *  linked to no job: what a launcher killed between creating a run and linking it left behind. */
@@ -111,7 +126,7 @@ async function orphanRun(db: Db, configHash: string, staleMs?: number): Promise<
 export async function planResume(
   db: Db,
   sweepId: number,
-  o: { staleMs?: number; rerun?: boolean; force?: boolean; onWait?: (jobs: JobRecord[]) => void; warn?: (line: string) => void } = {},
+  o: { staleMs?: number; rerun?: boolean; force?: boolean; onWait?: (jobs: JobRecord[]) => void; warn?: (line: string) => void; only?: SameCode } = {},
 ): Promise<{ sweep: SweepRecord; jobs: PlannedJob[]; paused: PlannedJob[]; stale: number[]; settings: SchedulerSettings }> {
   let sweep = await getSweep(db, sweepId);
   if (!sweep) throw new UserError(`sweep ${sweepId}: no such sweep in ${db.path}`);
@@ -125,6 +140,7 @@ export async function planResume(
   const { hashes, settings } = validateJobs(sweep.jobs);
   const open = sweep.jobs.filter((j) => j.status !== 'finished' && j.status !== 'diverged');
   const stale = open.filter((j) => j.status === 'running').map((j) => j.idx);
+  const code = o.only ?? currentCode();
   const jobs: PlannedJob[] = [];
   const paused: PlannedJob[] = [];
   const versions: string[] = [];
@@ -138,18 +154,18 @@ export async function planResume(
       continue;
     }
     if (status === 'running') await interruptRun(db, runId!, `its worker was lost; sweep ${sweepId} was resumed`);
-    const plannedJob = { idx: j.idx, overrides: j.overrides, configHash, doneRunId: null };
+    const plannedJob = { idx: j.idx, overrides: j.overrides, configHash, doneRunId: null, doneByOtherCode: false };
     if (j.status === 'pruned' && runId !== null && settings.scheduler !== 'grid') {
       paused.push({ ...plannedJob, resume: runId });
       continue;
     }
     // An interrupted run goes on from its checkpoint; a failed one (or one without) starts afresh.
     const ckpt = runId !== null && status !== 'failed' ? runCheckpoint(db, runId, o.warn) : null;
-    const code = ckpt?.content.meta['code'] as string | undefined;
-    if (ckpt && code !== provenance().code) versions.push(`job ${j.idx} (run ${runId}, ${code})`);
+    const wrote = ckpt?.content.meta['code'] as string | undefined;
+    if (ckpt && wrote !== provenance().code) versions.push(`job ${j.idx} (run ${runId}, ${wrote})`);
     await requeueJob(db, sweepId, j.idx, configHash);
-    const doneRunId = o.rerun ? null : ((await findFinished(db, configHash)) ?? null);
-    jobs.push({ ...plannedJob, doneRunId, ...(ckpt ? { resume: runId! } : {}) });
+    const done = o.rerun ? undefined : await findFinishedRun(db, configHash, { only: o.only });
+    jobs.push({ ...plannedJob, doneRunId: done?.id ?? null, doneByOtherCode: done !== undefined && !isSameCode(done.git, code), ...(ckpt ? { resume: runId! } : {}) });
   }
   if (versions.length && !o.force) {
     throw new UserError(

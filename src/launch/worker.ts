@@ -10,10 +10,10 @@ import { claimJob, endJob, jobHeartbeat, linkJobRun, type JobStatus } from '../s
 import { prepareResume } from '../train/resume.js';
 import { train, type Prune } from '../train/run.js';
 import { isUserError } from '../util/errors.js';
+import { HEARTBEAT_MS } from '../util/time.js';
 import type { FromWorker, ToWorker } from './local.js';
 import { makeScheduler, rungValue, schedulerSettings } from './scheduler.js';
 
-const HEARTBEAT_MS = 5000;
 const [dbPath, sweepIdText] = process.argv.slice(2);
 const sweepId = Number(sweepIdText);
 

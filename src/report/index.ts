@@ -7,6 +7,7 @@ import type { Db } from '../store/db.js';
 import type { RunRecord } from '../store/runs.js';
 import { UserError } from '../util/errors.js';
 import { metricLabel } from './metrics.js';
+import { loadGradients } from './gradients.js';
 import { PAPER } from './paper.js';
 import { provenanceSection } from './provenance.js';
 import { prunedSection } from './pruned.js';
@@ -108,6 +109,7 @@ export async function makeReport(o: {
   const runs = await selectRuns(o.db, o.selection);
   if (runs.length === 0) throw new UserError(`no runs to report: ${describeSelection(o.selection)} matches nothing in ${o.dbPath}`);
   const histories = await loadHistories(o.db, runs);
+  await loadGradients(o.db, runs);
   const doc = await buildReport({ runs, histories, selection: o.selection, generatedAt: (o.now ?? new Date()).toISOString() });
   mkdirSync(dirname(out) || '.', { recursive: true });
   const files = [out];

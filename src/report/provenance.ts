@@ -1,5 +1,5 @@
 // The provenance section of a report: where the runs shown came from (git commits and dirty flags,
-// backends and engines, versions, hosts) and the exact `irnn run` command line of each run, rebuilt
+// backends, engines and the kernels behind them, versions, hosts) and the exact `irnn run` command line of each run, rebuilt
 // from its stored overrides. Reads run records only.
 import type { RunRecord } from '../store/runs.js';
 import type { Block, Cell, Section } from './render.js';
@@ -10,6 +10,15 @@ const quote = (s: string) => (SAFE.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`
 /** The command that reruns a run: its overrides, as typed (seed included when it was overridden). */
 export function commandLine(run: RunRecord): string {
   return ['irnn', 'run', ...run.overrides.map(quote)].join(' ');
+}
+
+/** The engine as speeds are compared: the fused engine split by the kernel that ran it (native,
+ *  with its SIMD width, or TypeScript), so that the two are never averaged together. */
+export function engineLabel(r: RunRecord): string {
+  if (r.engine !== 'fused') return r.engine ?? 'unknown';
+  if (r.kernel === 'native') return `fused (native${r.simdWidth ? `, SIMD ${r.simdWidth}` : ''})`;
+  if (r.kernel === 'typescript') return 'fused (TypeScript)';
+  return 'fused (kernel not recorded)';
 }
 
 /** Distinct values with how many runs have each, most common first, then by text. */
@@ -44,8 +53,8 @@ export function provenanceSection(runs: RunRecord[]): Section {
     },
     { kind: 'h3', text: 'Git commits' },
     tallyTable('commit', tally(runs, commit), 'code'),
-    { kind: 'h3', text: 'Backends and engines' },
-    tallyTable('backend · engine', tally(runs, (r) => `${r.backend ?? 'unknown'} · ${r.engine ?? 'unknown'}`)),
+    { kind: 'h3', text: 'Backends, engines and kernels' },
+    tallyTable('backend · engine (kernel)', tally(runs, (r) => `${r.backend ?? 'unknown'} · ${engineLabel(r)}`)),
     { kind: 'h3', text: 'Versions' },
     tallyTable('versions', tally(runs, versions)),
     { kind: 'h3', text: 'Hosts' },

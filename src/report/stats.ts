@@ -5,6 +5,8 @@ import type { RunRecord } from '../store/runs.js';
 import type { History, ModelGroup, SettingGroup } from './queries.js';
 import type { TaskMeta } from './metrics.js';
 import { math } from './math.js';
+import { median } from '../util/median.js';
+import { engineLabel } from './provenance.js';
 
 export interface Summary {
   mean: number;
@@ -17,11 +19,6 @@ export function summarize(values: number[]): Summary | null {
   const xs = values.filter((v) => Number.isFinite(v));
   if (xs.length === 0) return null;
   return { mean: Number(math.mean(xs)), std: xs.length > 1 ? Number(math.std(xs)) : null, n: xs.length };
-}
-
-export function median(values: number[]): number | null {
-  const xs = values.filter((v) => Number.isFinite(v));
-  return xs.length ? Number(math.median(xs)) : null;
 }
 
 export interface SettingStats {
@@ -123,7 +120,7 @@ export function speedRows(runs: RunRecord[], histories: Map<number, History>): S
   const groups = new Map<string, { row: Omit<SpeedRow, 'msPerStep' | 'stepsPerSec'>; ms: number[]; sps: number[] }>();
   for (const r of runs) {
     const backend = r.backend ?? 'unknown';
-    const engine = r.engine ?? 'unknown';
+    const engine = engineLabel(r);
     const key = JSON.stringify([r.model, backend, engine]);
     const g = groups.get(key) ?? { row: { model: r.model, backend, engine, runs: 0 }, ms: [], sps: [] };
     g.row.runs++;

@@ -8,6 +8,7 @@ import { heatmapSpec, learningCurveSpec, modelColour, renderSvg, speedSpec, type
 import { compareModels, compareValues, flatten, fmtSettingValue, type History, type ModelGroup, type TaskGroup } from './queries.js';
 import { beats, bestPerModel, curve, lastValue, modelStats, speedRows, type SettingStats, type Summary } from './stats.js';
 import type { Block, Cell, Section } from './render.js';
+import { gradientBlocks } from './gradients.js';
 import { commandLine } from './provenance.js';
 
 export const fmtSummary = (metric: string, s: Summary | null): string =>
@@ -235,6 +236,7 @@ export async function taskSection(g: TaskGroup, histories: Map<number, History>)
     summaryTable(stats, best, meta),
     { kind: 'h3', text: 'Learning curves' },
     ...(await curvesFigure(g, meta, best, histories, models)),
+    ...(await gradientBlocks(g)),
     ...(await heatmapFigure(g, meta, stats, models)),
     ...(best.size ? [{ kind: 'h3', text: 'Best setting per model' } as Block, bestTable(best, meta)] : []),
     ...(await speedBlocks(g, histories, models)),

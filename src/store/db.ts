@@ -1,16 +1,17 @@
-// The SQLite store: opening (WAL, busy timeout, foreign keys), numbered migrations, and promise
-// wrappers over the sqlite3 callbacks that retry while another process holds the write lock.
+// The SQLite store: opening for writing (WAL, busy timeout, foreign keys, numbered migrations) or
+// for reading only (nothing created, migrated or changed), and promise wrappers over the sqlite3
+// callbacks that retry while another process holds the write lock.
 // Queries live in runs.ts / metrics.ts; nothing here knows about training.
 import { existsSync, mkdirSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import sqlite3 from 'sqlite3';
 import { UserError } from '../util/errors.js';
+import { sleep } from '../util/time.js';
 import { MIGRATIONS } from './migrations.js';
 
 export const DEFAULT_DB = 'results/results.sqlite';
 type Param = string | number | null | boolean;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const isBusy = (e: unknown) => /SQLITE_BUSY|SQLITE_LOCKED/.test(String((e as Error)?.message ?? e));
 
 export class Db {
@@ -19,21 +20,40 @@ export class Db {
   /** Opens (creating if needed) and migrates a store. A file that is not a SQLite database is
    *  refused with a user error and left untouched. */
   static async open(path: string = DEFAULT_DB): Promise<Db> {
-    if (existsSync(path)) {
-      if (statSync(path).isDirectory()) throw new UserError(`--db ${path}: is a directory, not a SQLite file`);
-      if (statSync(path).size > 0 && !hasSqliteHeader(path)) {
-        throw new UserError(`--db ${path}: not a SQLite database (left untouched)`);
-      }
-    } else if (path !== ':memory:') {
-      mkdirSync(dirname(path), { recursive: true });
-    }
-    const raw = await new Promise<sqlite3.Database>((resolve, reject) => {
-      const d = new sqlite3.Database(path, (err) => (err ? reject(new UserError(`--db ${path}: ${err.message}`)) : resolve(d)));
-    });
-    raw.configure('busyTimeout', 15000);
-    const db = new Db(raw, path);
+    if (existsSync(path)) checkFile(path);
+    else if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const db = new Db(await connect(path, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE), path);
     await db.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;');
     await db.migrate();
+    return db;
+  }
+
+  /** Opens an existing store for reading only: never creates a file or folder, never migrates,
+   *  never changes the journal mode; every write through it fails. A store of an older schema is
+   *  read as it is (columns added since read as null). The handle is read-write at the file
+   *  level with `query_only` set, because a SQLITE_OPEN_READONLY handle on a WAL store leaves
+   *  its -wal and -shm files behind; a store SQLite may not open for writing is opened read-only. */
+  static async openReadOnly(path: string = DEFAULT_DB): Promise<Db> {
+    if (path !== ':memory:' && !existsSync(path)) throw new UserError(`no store at ${path}`);
+    checkFile(path);
+    let raw: sqlite3.Database;
+    try {
+      raw = await connect(path, sqlite3.OPEN_READWRITE);
+    } catch {
+      raw = await connect(path, sqlite3.OPEN_READONLY);
+    }
+    const db = new Db(raw, path);
+    try {
+      await db.exec('PRAGMA query_only = ON');
+      const version = (await db.get<{ user_version: number }>('PRAGMA user_version'))?.user_version ?? 0;
+      if (version > MIGRATIONS.length) {
+        throw new UserError(`--db ${path}: written by a newer irnn (schema version ${version}; this one knows ${MIGRATIONS.length})`);
+      }
+      if (!(await db.hasTable('runs'))) throw new UserError(`--db ${path}: a SQLite file but not an irnn store (no runs table)`);
+    } catch (e) {
+      await db.close().catch(() => undefined);
+      throw e;
+    }
     return db;
   }
 
@@ -102,9 +122,30 @@ export class Db {
     }
   }
 
+  /** Whether the store has this table (a store of an older schema, read as it is, may not). */
+  async hasTable(name: string): Promise<boolean> {
+    return (await this.get<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?", [name]))!.n > 0;
+  }
+
   close(): Promise<void> {
     return new Promise((res, rej) => this.db.close((e) => (e ? rej(e) : res())));
   }
+}
+
+/** Refuses a folder, or a non-empty file that is not a SQLite database (leaving it untouched). */
+function checkFile(path: string): void {
+  if (path === ':memory:') return;
+  if (statSync(path).isDirectory()) throw new UserError(`--db ${path}: is a directory, not a SQLite file`);
+  if (statSync(path).size > 0 && !hasSqliteHeader(path)) throw new UserError(`--db ${path}: not a SQLite database (left untouched)`);
+}
+
+function connect(path: string, mode: number): Promise<sqlite3.Database> {
+  return new Promise<sqlite3.Database>((resolve, reject) => {
+    const d = new sqlite3.Database(path, mode, (err) => (err ? reject(new UserError(`--db ${path}: ${err.message}`)) : resolve(d)));
+  }).then((d) => {
+    d.configure('busyTimeout', 15000);
+    return d;
+  });
 }
 
 function hasSqliteHeader(path: string): boolean {

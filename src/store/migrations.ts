@@ -77,4 +77,20 @@ export const MIGRATIONS: string[] = [
    UPDATE sqlite_master SET sql = replace(sql, '''interrupted''))', '''interrupted'', ''pruned''))')
      WHERE type = 'table' AND name IN ('runs', 'sweep_jobs');
    PRAGMA writable_schema = RESET;`,
+  // 4: which kernel implementation ran the fused engine ('native' or 'typescript'; null for the
+  // unrolled engine and for runs recorded before this column), and the native build's SIMD width.
+  `ALTER TABLE runs ADD COLUMN kernel TEXT;
+   ALTER TABLE runs ADD COLUMN simd_width INTEGER;`,
+  // 5: gradient-flow diagnostics (src/train/diagnostics.ts), one row per value: per lag
+  // (grad_h, grad_c, state_norm; lag 1 = the last step) or per recurrent matrix (lag 0).
+  `CREATE TABLE diagnostics (
+     run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+     step INTEGER NOT NULL,
+     quantity TEXT NOT NULL,
+     layer INTEGER NOT NULL,
+     direction INTEGER NOT NULL,
+     lag INTEGER NOT NULL,
+     value REAL,
+     PRIMARY KEY (run_id, step, quantity, layer, direction, lag)
+   ) WITHOUT ROWID;`,
 ];

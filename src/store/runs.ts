@@ -48,6 +48,11 @@ export interface RunRecord {
   versions: Record<string, string>;
   backend: string | null;
   engine: string | null;
+  /** The implementation behind the fused engine: 'native' or 'typescript' (null: unrolled engine,
+   *  or recorded before kernels were). */
+  kernel: string | null;
+  /** Floats per SIMD register of the native kernels (16 = AVX-512, 8 = AVX2); null otherwise. */
+  simdWidth: number | null;
   host: string | null;
   /** The process that trains (or last trained) the run. */
   pid: number | null;
@@ -95,6 +100,8 @@ interface RunRow {
   versions_json: string | null;
   backend: string | null;
   engine: string | null;
+  kernel?: string | null; // absent in stores from before migration 3, read as they are
+  simd_width?: number | null;
   host: string | null;
   pid: number | null;
   started_at: string;
@@ -147,14 +154,15 @@ export async function recordCheckpoint(db: Db, id: number, c: { path: string; st
   await db.run('UPDATE runs SET checkpoint_path = ?, checkpoint_step = ?, heartbeat_at = ? WHERE id = ?', [c?.path ?? null, c?.step ?? null, now(), id]);
 }
 
-/** Facts known once the run is built: backend, engine, task info, parameter count. */
+/** Facts known once the run is built: backend, engine and the kernel behind it, task info,
+ *  parameter count. */
 export async function describeRun(
   db: Db,
   id: number,
-  d: { backend: string; engine: string; taskInfo: Record<string, unknown>; params: number },
+  d: { backend: string; engine: string; kernel?: { impl: string; simdWidth: number | null } | null; taskInfo: Record<string, unknown>; params: number },
 ): Promise<void> {
-  await db.run('UPDATE runs SET backend = ?, engine = ?, task_info_json = ?, params = ?, heartbeat_at = ? WHERE id = ?', [
-    d.backend, d.engine, JSON.stringify(d.taskInfo), d.params, now(), id,
+  await db.run('UPDATE runs SET backend = ?, engine = ?, kernel = ?, simd_width = ?, task_info_json = ?, params = ?, heartbeat_at = ? WHERE id = ?', [
+    d.backend, d.engine, d.kernel?.impl ?? null, d.kernel?.simdWidth ?? null, JSON.stringify(d.taskInfo), d.params, now(), id,
   ]);
 }
 
@@ -214,6 +222,8 @@ function toRecord(r: RunRow, metrics: Record<string, number | null>, result: Run
     versions: r.versions_json ? JSON.parse(r.versions_json) : {},
     backend: r.backend,
     engine: r.engine,
+    kernel: r.kernel ?? null,
+    simdWidth: r.simd_width ?? null,
     host: r.host,
     pid: r.pid,
     startedAt: r.started_at,
@@ -328,8 +338,35 @@ export async function metricHistory(db: Db, runId: number): Promise<Array<{ step
   return db.all('SELECT step, name, value, wall_time AS wallTime FROM metrics WHERE run_id = ? ORDER BY step, name', [runId]);
 }
 
-/** A finished run with this config hash, if one exists (what a sweep skips). */
-export async function findFinished(db: Db, configHash: string): Promise<number | undefined> {
-  const r = await db.get<{ id: number }>("SELECT id FROM runs WHERE config_hash = ? AND status = 'finished' ORDER BY id LIMIT 1", [configHash]);
-  return r?.id;
+/** Which finished runs count as done for a sweep: any (no rule), or only those that ran at
+ *  `commit` from a clean checkout (`commit` null: none, as when the current checkout is dirty). */
+export interface SameCode {
+  commit: string | null;
+}
+
+export interface FinishedRun {
+  id: number;
+  git: { commit: string | null; dirty: boolean | null };
+}
+
+/** A finished run with this config hash, if one exists (what a sweep skips); one that ran at
+ *  `prefer.commit` from a clean checkout comes first. With `only`, no other run counts. */
+export async function findFinishedRun(db: Db, configHash: string, o: { only?: SameCode; prefer?: SameCode } = {}): Promise<FinishedRun | undefined> {
+  const code = o.only ?? o.prefer;
+  const same = 'git_commit IS NOT NULL AND git_commit = ? AND git_dirty = 0';
+  const r = await db.get<{ id: number; git_commit: string | null; git_dirty: number | null }>(
+    `SELECT id, git_commit, git_dirty FROM runs WHERE config_hash = ? AND status = 'finished' ${o.only ? `AND ${same}` : ''}
+     ORDER BY ${code ? `(${same}) DESC, ` : ''}id LIMIT 1`,
+    [configHash, ...(o.only ? [code!.commit] : []), ...(code ? [code.commit] : [])],
+  );
+  return r && { id: r.id, git: { commit: r.git_commit, dirty: r.git_dirty === null ? null : r.git_dirty === 1 } };
+}
+
+export async function findFinished(db: Db, configHash: string, only?: SameCode): Promise<number | undefined> {
+  return (await findFinishedRun(db, configHash, { only }))?.id;
+}
+
+/** Whether a run's recorded code is `code`: the same commit, both checkouts clean. */
+export function isSameCode(git: { commit: string | null; dirty: boolean | null }, code: SameCode): boolean {
+  return code.commit !== null && git.commit === code.commit && git.dirty === false;
 }

@@ -174,6 +174,7 @@ function toInfo(r: SweepRow, counts: Array<{ status: JobStatus; n: number }>): S
 }
 
 export async function listSweeps(db: Db): Promise<SweepInfo[]> {
+  if (!(await db.hasTable('sweep_jobs'))) return []; // a store from before sweeps, read as it is
   const rows = await db.all<SweepRow>('SELECT * FROM sweeps ORDER BY id');
   const counts = await db.all<{ sweep_id: number; status: JobStatus; n: number }>(
     'SELECT sweep_id, status, COUNT(*) AS n FROM sweep_jobs GROUP BY sweep_id, status',
@@ -187,6 +188,7 @@ export async function getJob(db: Db, sweepId: number, idx: number): Promise<JobR
 }
 
 export async function getSweep(db: Db, id: number): Promise<SweepRecord | undefined> {
+  if (!(await db.hasTable('sweep_jobs'))) return undefined;
   const row = await db.get<SweepRow>('SELECT * FROM sweeps WHERE id = ?', [id]);
   if (!row) return undefined;
   const jobs = (await db.all<JobRow>('SELECT * FROM sweep_jobs WHERE sweep_id = ? ORDER BY idx', [id])).map(toJob);

@@ -1,4 +1,5 @@
 // The task registry: config name (`task.name`) -> factory. Unknown names fail with the list.
+import type { TaskName } from './names.js';
 import type { TaskFactory } from './task.js';
 import { addingTask } from './adding.js';
 import { permutedMnistTask, pixelMnistTask } from './pixel-mnist.js';
@@ -11,6 +12,6 @@ export const TASKS = {
   permuted_mnist: permutedMnistTask,
   lm: lmTask,
   speech: speechTask,
-} satisfies Record<string, TaskFactory>;
+} satisfies Record<TaskName, TaskFactory>;
 
-export type TaskName = keyof typeof TASKS;
+export type { TaskName } from './names.js';

@@ -165,6 +165,19 @@ export const lmTask: TaskFactory = (cfg, ctx) => {
       if (streams?.size !== batchSize) streams = { size: batchSize, next: trainStreams(data.ids.train, batchSize, bptt) };
       return streams.next();
     },
+    // Windows at random places in the training text; the training streams do not move.
+    probeBatch(batchSize, rng) {
+      const ids = data.ids.train;
+      if (ids.length < bptt + 1) throw new UserError(`task: the training split has ${ids.length} tokens, fewer than task.bptt+1=${bptt + 1}`);
+      const starts = Array.from({ length: batchSize }, () => rng.int(ids.length - bptt));
+      const x = new Int32Array(batchSize * bptt); // [B, T]
+      const y = new Int32Array(batchSize * bptt);
+      starts.forEach((s, b) => {
+        x.set(ids.subarray(s, s + bptt), b * bptt);
+        y.set(ids.subarray(s + 1, s + 1 + bptt), b * bptt);
+      });
+      return { batchSize, seqLen: bptt, x, y };
+    },
     evaluate(split, predict) {
       const { lossSum, count } = scoreStreams(plans[split], predict, carry);
       if (count === 0) throw new Error(`lm: the ${split} split produced no predictions`);

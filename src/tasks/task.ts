@@ -58,6 +58,10 @@ export interface Task {
   info: Record<string, number | string | boolean>;
   /** A fresh training batch; `rng` is the run's training stream. */
   trainBatch(batchSize: number, rng: Rng): Batch;
+  /** Training data that depends on `rng` alone and leaves the training stream untouched: the
+   *  gradient-flow diagnostics' fixed probe batch. Absent: `trainBatch`, which is then pure in
+   *  `rng` (true of every task whose batches do not continue one another). */
+  probeBatch?(batchSize: number, rng: Rng): Batch;
   /** Metrics for one split, e.g. { test_mse: 0.01 } or { valid_acc: .., valid_loss: .. }.
    *  Metric names start with the split's name. */
   evaluate(split: Split, predict: Predict): Record<string, number>;

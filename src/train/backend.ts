@@ -1,27 +1,10 @@
 // Chooses and initialises the tfjs backend. `auto` prefers a native TensorFlow binding when one
 // is installed (@tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node), else WebAssembly.
 // The native packages are optional: they are looked up at run time, never required.
-import { createRequire } from 'node:module';
 import { UserError } from '../util/errors.js';
+import { BACKENDS, findNativeBinding, type BackendName } from './backend-names.js';
 
-export type BackendName = 'auto' | 'wasm' | 'cpu' | 'tensorflow';
-export const BACKENDS: readonly BackendName[] = ['auto', 'wasm', 'cpu', 'tensorflow'];
-
-const NATIVE = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
-const require = createRequire(import.meta.url);
-
-/** The first native TensorFlow binding that resolves, or null. */
-export function findNativeBinding(): string | null {
-  for (const name of NATIVE) {
-    try {
-      require.resolve(name);
-      return name;
-    } catch {
-      // not installed: try the next one
-    }
-  }
-  return null;
-}
+export { BACKENDS, findNativeBinding, type BackendName };
 
 /** Sets the tfjs backend and returns the name of the one in use (e.g. "wasm", "tensorflow"). */
 export async function initBackend(wanted: BackendName = 'auto'): Promise<string> {

@@ -5,13 +5,18 @@
 // interrupted (abort signal), pruned (stopped by the scheduler) or failed (an error, rethrown).
 import { configHash, type ResolvedConfig } from '../config/index.js';
 import type { Db } from '../store/db.js';
+import { logDiagnostics } from '../store/diagnostics.js';
 import { createRun, describeRun, finishRun, heartbeat, logMetrics, recordCheckpoint, resumeRun, type RunStatus } from '../store/runs.js';
 import type { Task } from '../tasks/task.js';
 import { checkpointDir, removeCheckpoints, writeCheckpoint } from './checkpoint-file.js';
 import type { TrainerMeta } from './checkpoint.js';
 import { provenance } from './provenance.js';
+import { createProbe, diagnosticsOn } from './diagnostics.js';
 import type { CheckpointFacts, ResumePlan } from './resume.js';
 import { createTrainer } from './trainer.js';
+import { kernelInUse } from '../kernels/index.js';
+import { median } from '../util/median.js';
+import { HEARTBEAT_MS } from '../util/time.js';
 
 export interface TrainEvents {
   /** `step` is where training starts: 0, or the checkpoint's step when resuming. */
@@ -52,16 +57,7 @@ interface LoopState {
 /** Metrics that time the machine rather than the run: never identical between two runs, so a
  *  resumed run matches its uninterrupted twin on every other metric row. */
 export const TIMING_METRICS: readonly string[] = ['ms_per_step', 'steps_per_sec', 'cpu_seconds'];
-
-const HEARTBEAT_MS = 5000;
 const tick = () => new Promise<void>((r) => setImmediate(r));
-
-function median(xs: number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 export async function train(opts: {
   resolved: ResolvedConfig;
@@ -136,9 +132,11 @@ export async function train(opts: {
     // Stored with the task's facts: what ranks the run and what it is compared with, so that
     // listings and reports read them from the store alone.
     const taskInfo = { ...task.info, main_metric: task.mainMetric, baseline: task.baseline ?? null };
-    await describeRun(db, runId, { backend: trainer.backend, engine: model.engine, taskInfo, params: model.paramCount });
+    await describeRun(db, runId, { backend: trainer.backend, engine: model.engine, kernel: kernelInUse(model.engine), taskInfo, params: model.paramCount });
     events.onStart?.({ runId, backend: trainer.backend, engine: model.engine, params: model.paramCount, step, steps: cfg.train.steps, taskInfo });
 
+    // Gradient-flow diagnostics (train.diagnostics): measured on a fixed probe batch with every evaluation.
+    const probe = diagnosticsOn(cfg.train) ? createProbe({ task, model, batchSize: cfg.train.batch_size }) : null;
     // CPU time of the run (user + system, every thread of this process, plus what the processes
     // before a resume spent): the compute a result took, which wall time overstates on a shared
     // machine. A sweep worker runs one job at a time.
@@ -160,7 +158,7 @@ export async function train(opts: {
       const metrics: Record<string, number> = { ...trainer!.evaluate() };
       if (loop.losses.length) metrics['train_loss'] = loop.losses.reduce((a, b) => a + b, 0) / loop.losses.length;
       if (loop.times.length) {
-        metrics['ms_per_step'] = median(loop.times);
+        metrics['ms_per_step'] = median(loop.times)!;
         metrics['steps_per_sec'] = 1000 / metrics['ms_per_step'];
       }
       const cpu = process.cpuUsage(cpu0);
@@ -170,6 +168,7 @@ export async function train(opts: {
       loop.times = [];
       loop.last = metrics;
       await logMetrics(db, runId, step, metrics);
+      if (probe) await logDiagnostics(db, runId, step, probe.measure());
       events.onEval?.({ step, metrics });
       return metrics;
     };

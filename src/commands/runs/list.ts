@@ -19,7 +19,7 @@ export default class RunsList extends BaseCommand {
 
   async run(): Promise<RunRecord[]> {
     const { flags } = await this.parse(RunsList);
-    const db = await this.openDb(flags.db);
+    const db = await this.readDb(flags.db);
     const runs = await listRuns(db, { task: flags.task, model: flags.model, status: flags.status as RunStatus | undefined });
     if (runs.length === 0) {
       this.log(`no runs in ${flags.db}`);

@@ -8,7 +8,7 @@ export default class SweepsList extends BaseCommand {
 
   async run(): Promise<SweepInfo[]> {
     const { flags } = await this.parse(SweepsList);
-    const db = await this.openDb(flags.db);
+    const db = await this.readDb(flags.db);
     const sweeps = await listSweeps(db);
     if (sweeps.length === 0) {
       this.log(`no sweeps in ${flags.db}`);

@@ -57,7 +57,7 @@ export default class SweepsShow extends BaseCommand {
 
   async run(): Promise<Omit<SweepRecord, 'jobs'> & { jobs: JobSummary[] }> {
     const { args, flags } = await this.parse(SweepsShow);
-    const db = await this.openDb(flags.db);
+    const db = await this.readDb(flags.db);
     const sweep = await getSweep(db, args.id);
     if (!sweep) throw new UserError(`sweep ${args.id}: no such sweep in ${flags.db}`);
     const { jobs, text } = await jobSummary(db, sweep);

@@ -1,0 +1,7 @@
+// Timing shared by the trainer, the sweep workers and the store: how often a live run or job
+// writes its heartbeat, and a promise that resolves after a pause.
+
+/** A running run and a running sweep job each write a heartbeat at least this often. */
+export const HEARTBEAT_MS = 5000;
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
