@@ -19,12 +19,13 @@ import { latestCheckpoint, writeCheckpoint } from '../src/train/checkpoint-file.
 import type { TrainerMeta } from '../src/train/checkpoint.js';
 import { train } from '../src/train/run.js';
 import { createTrainer } from '../src/train/trainer.js';
+import { median as medianOrNull } from '../src/util/median.js';
 
 const { values: args } = parseArgs({
   options: { preset: { type: 'string', default: 'paper/lm' }, repeat: { type: 'string', default: '3' }, backend: { type: 'string', default: 'wasm' } },
 });
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const mid = (xs: number[]): number => medianOrNull(xs) ?? NaN;
 const ms = (t0: number) => performance.now() - t0;
 const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const dir = mkdtempSync(join(tmpdir(), 'irnn-ckpt-bench-'));
@@ -105,13 +106,13 @@ const cli = await new Promise<{ total: number; start: number }>((resolve, reject
   });
   child.on('exit', (code) => reject(new Error(`irnn run --resume exited (${code}) before its first step`)));
 });
-const resumeExtra = median(read) + restoreMs;
+const resumeExtra = mid(read) + restoreMs;
 
 console.log(`machine: ${cpus()[0]?.model ?? '?'} x ${cpus().length}, Node ${process.versions.node}, backend ${args.backend}, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} (shared: timings are noisy)`);
 console.log(`checkpoint size: ${(bytes / 1e6).toFixed(1)} MB (${bytes.toLocaleString('en')} bytes: weights, two Adam moments, header)`);
-console.log(`write (snapshot, encode, sha256, fsync, rename): ${fmt(median(write))} ms median of ${write.length} (${write.map(fmt).join(', ')})`);
-console.log(`read and verify: ${fmt(median(read))} ms median of ${read.length}; restore into a fresh trainer: ${fmt(restoreMs)} ms`);
-console.log(`a training step: ${fmt(median(stepMs))} ms; the first step after restoring: ${fmt(firstStepMs)} ms; building a trainer (data, model): ${fmt(buildMs)} ms`);
+console.log(`write (snapshot, encode, sha256, fsync, rename): ${fmt(mid(write))} ms median of ${write.length} (${write.map(fmt).join(', ')})`);
+console.log(`read and verify: ${fmt(mid(read))} ms median of ${read.length}; restore into a fresh trainer: ${fmt(restoreMs)} ms`);
+console.log(`a training step: ${fmt(mid(stepMs))} ms; the first step after restoring: ${fmt(firstStepMs)} ms; building a trainer (data, model): ${fmt(buildMs)} ms`);
 console.log(`irnn run --resume ${r.runId} -> first new step: ${fmt(cli.total / 1000)} s wall, of which process start, imports, data, model and restoring the checkpoint: ${fmt(cli.start / 1000)} s`);
 console.log(`resume overhead over a fresh start (read, verify, restore): ${fmt(resumeExtra)} ms`);
 rmSync(dir, { recursive: true, force: true });

@@ -19,6 +19,7 @@ import { createRun } from '../src/store/runs.js';
 import { createProbe } from '../src/train/diagnostics.js';
 import { train } from '../src/train/run.js';
 import { createTrainer } from '../src/train/trainer.js';
+import { median as medianOrNull } from '../src/util/median.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -30,7 +31,7 @@ const { values: args } = parseArgs({
 const ROUNDS = Number(args.rounds);
 const dir = mkdtempSync(join(tmpdir(), 'irnn-diag-cost-'));
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const mid = (xs: number[]): number => medianOrNull(xs) ?? NaN;
 const cpuMs = () => (process.cpuUsage().user + process.cpuUsage().system) / 1000;
 /** Wall and CPU milliseconds of one call. */
 async function timed(fn: () => unknown): Promise<{ wall: number; cpu: number }> {
@@ -95,7 +96,7 @@ async function wholeRuns(model: string) {
       await db.close();
     }
   }
-  const m = (side: 'on' | 'off', k: keyof Split) => median(splits[side].map((x) => x[k]));
+  const m = (side: 'on' | 'off', k: keyof Split) => mid(splits[side].map((x) => x[k]));
   return { on: { steps: m('on', 'steps'), evaluations: m('on', 'evaluations') }, off: { steps: m('off', 'steps'), evaluations: m('off', 'evaluations') } };
 }
 

@@ -74,11 +74,11 @@ test('the ranked metric: the task names it, else the test metric\'s validation t
 test('irnn sweep sweep.scheduler=asha prunes jobs, says which and why, and promotes a paused job from its checkpoint', async (t) => {
   const db = tmpDb();
   // One worker, so jobs reach their rungs in job order and the decisions are the same every time:
-  // job 1 (lr 3e-3) leads at step 100, job 2 (1e-2) is paused there behind it, jobs 3 and 4 (1e-6,
-  // 1e-5) hardly move from their start, so with four jobs at step 100 job 2 is second of four and
-  // is promoted.
+  // job 1 (lr 1e-2) leads at step 100 on the validation set, job 2 (3e-3) is paused there behind it,
+  // jobs 3 and 4 (1e-6, 1e-5) hardly move from their start, so with four jobs at step 100 job 2 is
+  // second of four and is promoted.
   const steps = 800;
-  const args = ['sweep', 'optimizer.lr=3e-3,1e-2,1e-6,1e-5', 'task.seq_len=10', 'model.hidden=8', 'task.test_size=200',
+  const args = ['sweep', 'optimizer.lr=1e-2,3e-3,1e-6,1e-5', 'task.seq_len=10', 'model.hidden=8', 'task.test_size=200',
     `train.steps=${steps}`, 'train.eval_every=100', 'sweep.scheduler=asha', 'sweep.grace=100', 'sweep.reduction_factor=2', '--jobs', '1', '--db', db];
   const r = await irnn(args);
   t.is(r.code, 0, r.stderr);
@@ -112,7 +112,7 @@ test('irnn sweep sweep.scheduler=asha prunes jobs, says which and why, and promo
   t.is(shown.code, 0, shown.stderr);
   t.regex(shown.stdout, /sweep 1: finished, 4 jobs \(.*\d pruned\)/);
   t.regex(shown.stdout, /scheduler: asha, grace 100 steps, reduction factor 2; \d+ training steps spent/);
-  t.regex(shown.stdout, /\n\s+\d\s+pruned\s+\d\s+test_mse=[\d.]+\s+[\d.]+s\s+optimizer\.lr=[\de.-]+\s+pruned at step \d+: test_mse [\d.]+ at step \d+ ranks \d of \d/);
+  t.regex(shown.stdout, /\n\s+\d\s+pruned\s+\d\s+valid_mse=[\d.]+ test_mse=[\d.]+ @\d+\s+[\d.]+s\s+optimizer\.lr=[\de.-]+\s+pruned at step \d+: valid_mse [\d.]+ at step \d+ ranks \d of \d/);
   const json = JSON.parse((await irnn(['sweeps', 'show', '1', '--json', '--db', db])).stdout) as { jobs: Array<{ status: string; prune: { rung: number; reason: string } | null }> };
   for (const j of json.jobs) t.is(j.prune !== null, j.status === 'pruned');
 });

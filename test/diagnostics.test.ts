@@ -12,7 +12,7 @@ import { Db } from '../src/store/db.js';
 import { decadesFallen, diagnosticsOf, lastProfile, logDiagnostics } from '../src/store/diagnostics.js';
 import { createRun, metricHistory } from '../src/store/runs.js';
 import { byLag, createProbe, diagnosticsOn, type DiagnosticRow } from '../src/train/diagnostics.js';
-import { train } from '../src/train/run.js';
+import { TIMING_METRICS, train } from '../src/train/run.js';
 import { identityDistance, sigmaMax, spectralRadius } from '../src/train/spectral.js';
 import { createTrainer } from '../src/train/trainer.js';
 import { isUserError } from '../src/util/errors.js';
@@ -180,9 +180,9 @@ test.serial('a run stores a profile at every evaluation and trains exactly as wi
   for (const on of [true, false]) {
     const db = await tmpDb();
     const r = await train({ resolved: composeConfig({ overrides: [...small, 'model=lstm', 'train.steps=20', 'train.eval_every=10', `train.diagnostics=${on}`] }), db });
-    // Everything but wall-clock times.
+    // Everything but the machine's timings.
     const history = await metricHistory(db, r.runId);
-    series.push(history.filter((m) => m.name !== 'ms_per_step' && m.name !== 'steps_per_sec').map(({ step, name, value }) => ({ step, name, value })));
+    series.push(history.filter((m) => !TIMING_METRICS.includes(m.name)).map(({ step, name, value }) => ({ step, name, value })));
     const rows = (await diagnosticsOf(db, [r.runId])).get(r.runId)!;
     if (on) {
       t.deepEqual([...new Set(rows.map((x) => x.step))], [0, 10, 20]);
@@ -192,7 +192,7 @@ test.serial('a run stores a profile at every evaluation and trains exactly as wi
     }
     await db.close();
   }
-  t.is(series[0]!.length, 5); // test_mse at 0, 10, 20; train_loss at 10, 20
+  t.is(series[0]!.length, 8); // test_mse and valid_mse at 0, 10, 20; train_loss at 10, 20
   t.deepEqual(series[0], series[1]);
 });
 

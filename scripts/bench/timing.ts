@@ -1,8 +1,8 @@
 // Timing helpers of `npm run bench`: medians of wall-clock and process CPU time, number format.
-export const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
+import { median as medianOrNull } from '../../src/util/median.js';
+
+/** The median of timings that exist (NaN for none). */
+export const mid = (xs: number[]): number => medianOrNull(xs) ?? NaN;
 
 /** Milliseconds per call: wall clock, and CPU time of this process (all its threads), which
  *  other processes on a shared machine disturb much less. */
@@ -27,12 +27,12 @@ export function timeIt(fn: () => void, o: { warmup: number; runs: number }): Tim
     wall.push(performance.now() - t0);
     cpu.push(cpuMs() - c0);
   }
-  return { wall: median(wall), cpu: median(cpu) };
+  return { wall: mid(wall), cpu: mid(cpu) };
 }
 
 /** The median of each clock over several timings of the same thing (rounds of a bench row). */
 export function medianOf(ts: Timing[]): Timing {
-  return { wall: median(ts.map((t) => t.wall)), cpu: median(ts.map((t) => t.cpu)) };
+  return { wall: mid(ts.map((t) => t.wall)), cpu: mid(ts.map((t) => t.cpu)) };
 }
 
 /** A number with `d` decimals, or '–' when absent. */

@@ -3,7 +3,7 @@
 // kernel or unrolled graph) fills in ‖∂L/∂h_t‖ (and ‖∂L/∂c_t‖ for the LSTM) of every batch row.
 // Outside a recording nothing is kept and nothing extra is computed.
 import * as tf from '@tensorflow/tfjs';
-import type { CellKind } from '../models/recurrence.js';
+import type { CellKind } from './contract.js';
 
 export interface RecurrenceRecord {
   cell: CellKind;
