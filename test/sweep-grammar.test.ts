@@ -159,6 +159,10 @@ test("a preset's one_of concatenates grids in place; command-line values pick th
   // a value no row sets keeps the rows that leave its key alone
   t.deepEqual(run('+experiment=alts', 'model.hidden=32', 'seed=3'), ['model.hidden=32 seed=3 model=irnn', 'model.hidden=32 seed=3 model=gru', 'model.hidden=32 seed=3 model=lstm model.forget_bias=1', 'model.hidden=32 seed=3 model=lstm model.forget_bias=4']);
   userError(t, () => expandSweep({ overrides: ['+experiment=alts', 'model=rnn_relu'], root }), /matches none of the preset's one_of grids/);
+  // numbers compare as numbers: YAML reads a row's 1e-3 as 0.001, the command line says 1e-3
+  writeFileSync(join(root, 'experiment', 'nums.yaml'), "sweep:\n  one_of:\n    - {model: gru, optimizer.lr: 1e-3}\n    - {model: lstm, optimizer.lr: '3e-4,1e-3'}\n");
+  t.deepEqual(run('+experiment=nums', 'model=gru', 'optimizer.lr=1e-3'), ['model=gru optimizer.lr=1e-3']);
+  t.deepEqual(run('+experiment=nums', 'optimizer.lr=0.001'), ['optimizer.lr=0.001 model=gru', 'optimizer.lr=0.001 model=lstm']);
   writeFileSync(join(root, 'experiment', 'bad.yaml'), 'sweep:\n  one_of: irnn\n');
   userError(t, () => expandSweep({ overrides: ['+experiment=bad'], root }), /one_of must be a list of grids/);
   for (const job of expandSweep({ overrides: ['+experiment=alts'], root })) t.notThrows(() => composeConfig({ overrides: job, root }), job.join(' '));

@@ -245,13 +245,25 @@ function without(item: Item, taken: Set<string>): Item | null {
 /** The rows of a `one_of` item that set every key the job's command line gives and the item
  *  sweeps to the same value (or, for a value no row sets, leave that key alone); those overrides are left to the command line (`model=lstm` keeps
  *  only the LSTM grid, `model.forget_bias=4` only the LSTM rows with that bias). */
+/** Whether a row sets the override's key to its value; numbers compare as numbers, so that
+ *  `optimizer.lr=1e-3` on the command line fits a preset row that YAML read as 0.001. */
+function has(row: string[], o: string): boolean {
+  const [key, value] = [keyOfOverride(o), o.slice(o.indexOf('=') + 1)];
+  const num = (v: string) => (v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : null);
+  return row.some((x) => {
+    if (keyOfOverride(x) !== key) return false;
+    const v = x.slice(x.indexOf('=') + 1);
+    return v === value || (num(v) !== null && num(v) === num(value));
+  });
+}
+
 function fitting(item: Item, job: string[]): Item {
   if (!item.union) return item;
   const given = job.filter((o) => item.keys.includes(keyOfOverride(o)));
   const keys = new Set(given.map(keyOfOverride));
   // a value no row sets picks the rows that leave its key alone (the command line sets it there)
   const sets = (r: string[], key: string) => r.some((o) => keyOfOverride(o) === key);
-  const fits = (r: string[], o: string) => (item.rows.some((x) => x.includes(o)) ? r.includes(o) : !sets(r, keyOfOverride(o)));
+  const fits = (r: string[], o: string) => (item.rows.some((x) => has(x, o)) ? has(r, o) : !sets(r, keyOfOverride(o)));
   const rows = item.rows
     .filter((r) => given.every((o) => fits(r, o)))
     .map((r) => r.filter((o) => !keys.has(keyOfOverride(o))));
