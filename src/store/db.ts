@@ -37,6 +37,26 @@ export class Db {
     return db;
   }
 
+  /** Opens an existing store for reading only (the dashboard): nothing is created, migrated or
+   *  switched; SQLite refuses every write on this connection. In WAL mode readers never block the
+   *  processes that write. A store older than this code's schema is refused (writing commands
+   *  migrate it); a newer one is read as far as its tables go. */
+  static async openReadOnly(path: string): Promise<Db> {
+    if (!existsSync(path) || statSync(path).isDirectory()) throw new UserError(`--db ${path}: no store at this path (run \`irnn run\` first)`);
+    if (!hasSqliteHeader(path)) throw new UserError(`--db ${path}: not a SQLite database`);
+    const raw = await new Promise<sqlite3.Database>((resolve, reject) => {
+      const d = new sqlite3.Database(path, sqlite3.OPEN_READONLY, (err) => (err ? reject(new UserError(`--db ${path}: ${err.message}`)) : resolve(d)));
+    });
+    raw.configure('busyTimeout', 15000);
+    const db = new Db(raw, path);
+    const v = (await db.get<{ user_version: number }>('PRAGMA user_version'))?.user_version ?? 0;
+    if (v < MIGRATIONS.length) {
+      await db.close();
+      throw new UserError(`--db ${path}: store schema version ${v} is older than this irnn's (${MIGRATIONS.length}); any writing command (irnn run, irnn sweep) migrates it`);
+    }
+    return db;
+  }
+
   /** Applies pending migrations one transaction each, reading the version inside the write
    *  lock, so two processes opening a new store at once never apply the same migration twice. */
   private async migrate(): Promise<void> {
