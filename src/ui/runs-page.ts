@@ -55,10 +55,25 @@ const COLUMNS: Record<string, Column> = {
 const BEFORE_KEYS = ['id', 'status', 'task', 'model'];
 const AFTER_KEYS = ['result', 'step', 'speed', 'heartbeat', 'started'];
 
+/** Keys that vary among the runs, leaving out those the task and model choice already fix (an
+ *  lstm's gaussian init next to an irnn's identity says nothing the model column does not). */
+function settingKeys(runs: RunRecord[], flat: Map<number, Record<string, unknown>>): string[] {
+  const choice = (r: RunRecord) => JSON.stringify([r.task, r.model]);
+  return varyingKeys(runs).filter((k) => {
+    const seen = new Map<string, string>();
+    return runs.some((r) => {
+      const v = JSON.stringify(flat.get(r.id)![k] ?? null);
+      const before = seen.get(choice(r));
+      seen.set(choice(r), v);
+      return before !== undefined && before !== v;
+    });
+  });
+}
+
 function configColumns(runs: RunRecord[]): Array<[string, Column]> {
   const flat = new Map(runs.map((r) => [r.id, flatten(r.config)]));
   const distinct = (k: string) => new Set(runs.map((r) => JSON.stringify(flat.get(r.id)![k] ?? null))).size;
-  const keys = varyingKeys(runs).filter((k) => k !== 'model.name' && k !== 'task.name').sort((a, b) => distinct(b) - distinct(a) || (a < b ? -1 : 1)).slice(0, MAX_KEYS).sort();
+  const keys = settingKeys(runs, flat).sort((a, b) => distinct(b) - distinct(a) || (a < b ? -1 : 1)).slice(0, MAX_KEYS).sort();
   const short = shortKeys(keys);
   return keys.map((k) => {
     const v = (r: RunRecord) => flat.get(r.id)![k];
