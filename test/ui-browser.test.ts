@@ -44,6 +44,14 @@ test('runs table, --where filter, compare and sweep views in a real browser, not
   // The varying keys (learning rate) are columns.
   t.true((await page.textContent('table.runs thead'))!.includes('lr'));
 
+  // Sorting by a column: the learning rate ascending, then descending.
+  const lrs = () => page.$$eval('tr[data-run]', (trs) => trs.map((tr) => Number(tr.querySelectorAll('td')[5]!.textContent)));
+  t.regex((await page.textContent('table.runs thead th:nth-child(6)'))!, /^lr/);
+  await Promise.all([page.waitForURL(/sort=cfg/), page.click('table.runs thead th:nth-child(6) a')]);
+  t.deepEqual(await lrs(), [0.001, 0.001, 0.001, 0.01, 0.01]);
+  await Promise.all([page.waitForURL(/dir=desc/), page.click('table.runs thead th:nth-child(6) a')]);
+  t.deepEqual(await lrs(), [0.01, 0.01, 0.001, 0.001, 0.001]);
+
   await page.fill('input[name=where]', 'model.name == "lstm"');
   await Promise.all([page.waitForURL(/where=/), page.click('form.filter button')]);
   const lstm = await page.$$eval('tr[data-run]', (trs) => trs.map((tr) => tr.querySelectorAll('td')[4]!.textContent));

@@ -2,19 +2,31 @@
 // needs the printed token, which a browser then keeps in a cookie; on loopback a foreign Host
 // header is refused; only GET is served; the store is opened read-only and never created.
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Db } from '../src/store/db.js';
+import { createRun } from '../src/store/runs.js';
 import { irnn } from './sweep-helpers.js';
 import { launchBrowser, startUi, watchedPage } from './ui-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'irnn-ui-server-'));
 const db = join(dir, 'results.sqlite');
 
+const run = (pid: number, seed: number) => ({
+  task: 'adding', model: 'irnn', seed, config: { seed, model: { name: 'irnn' } }, configHash: `h${seed}`, overrides: [`seed=${seed}`],
+  steps: 100, git: { commit: null, dirty: null }, versions: {}, host: hostname(), pid,
+});
+
 test.before(async () => {
-  await (await Db.open(db)).close(); // an empty, migrated store
+  // Two runs left `running`: one by this (live) process, one by a process that has exited.
+  const store = await Db.open(db);
+  const gone = spawnSync(process.execPath, ['-e', '']).pid;
+  await createRun(store, run(process.pid, 0));
+  await createRun(store, run(gone, 1));
+  await store.close();
 });
 
 function get(url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
@@ -81,6 +93,9 @@ test('on loopback: no token, but a foreign Host header is refused, and only GET 
     t.is((await get(ui.url, { Host: 'attacker.example:80' })).status, 403);
     t.is((await get(ui.url, { Host: `localhost:${new URL(ui.url).port}` })).status, 200);
     t.is((await get(ui.url, {}, 'POST')).status, 405);
+    // The run whose process is gone is flagged stale; the live one is not.
+    const rows = [...page.body.matchAll(/<tr data-run="(\d+)"[^>]*>.*?<span class="status ([^"]+)"[^>]*>([^<]+)</gs)].map((m) => [m[1], m[3]]);
+    t.deepEqual(rows.sort(), [['1', 'running'], ['2', 'running · stale']]);
   } finally {
     await ui.stop();
   }
