@@ -1,6 +1,7 @@
 // irnn ui: live updates. Listens to the server's events (/events) and, when the store changed,
-// fetches this page's live part again and swaps it in (no reload), at most once a second and one
-// request at a time. Checked compare boxes survive the swap. No other code runs in the page.
+// fetches this page's live part again and swaps it in (no reload): one request at a time, at most
+// once a second, and never more than a third of the time busy (a page of a large store takes the
+// server a while to draw). Checked compare boxes survive the swap. No other code runs in the page.
 (() => {
   const live = document.getElementById('live');
   const state = document.getElementById('live-state');
@@ -9,10 +10,11 @@
   let busy = false;
   let again = false;
   let last = 0;
+  let took = 0;
 
   async function refresh() {
     if (busy) { again = true; return; }
-    const wait = last + MIN_MS - Date.now();
+    const wait = last + Math.max(MIN_MS, 3 * took) - Date.now();
     if (wait > 0) { busy = true; await new Promise((r) => setTimeout(r, wait)); busy = false; }
     busy = true;
     last = Date.now();
@@ -24,9 +26,11 @@
         // The server escaped every string from the store; this is its own HTML for this page.
         live.innerHTML = html;
         for (const c of live.querySelectorAll('input[type=checkbox]')) if (picked.includes(c.value)) c.checked = true;
-        live.dispatchEvent(new CustomEvent('irnn:updated'));
       }
+    } catch {
+      // The server went away: the event stream says so and reconnects.
     } finally {
+      took = Date.now() - last;
       busy = false;
       if (again) { again = false; refresh(); }
     }
