@@ -64,10 +64,12 @@ export async function watchedPage(browser: Browser): Promise<Watched> {
   page.on('console', (m) => m.type() === 'error' && w.errors.push(m.text()));
   page.on('pageerror', (e) => w.errors.push(e.message));
   page.on('request', (r) => w.requests.push(r.url()));
-  // Leaving a page aborts its event stream; any other failed request is an error.
+  // Leaving a page aborts its event stream and a refresh still in flight; any other failed
+  // request is an error.
   page.on('requestfailed', (r) => {
     const why = r.failure()?.errorText ?? '';
-    if (!(new URL(r.url()).pathname === '/events' && why === 'net::ERR_ABORTED')) w.errors.push(`request failed: ${r.url()}: ${why}`);
+    const leftBehind = why === 'net::ERR_ABORTED' && (r.resourceType() === 'eventsource' || r.resourceType() === 'fetch');
+    if (!leftBehind) w.errors.push(`request failed: ${r.url()}: ${why}`);
   });
   page.on('dialog', (d) => {
     w.dialogs.push(d.message());

@@ -42,7 +42,7 @@ export class Db {
    *  processes that write. A store older than this code's schema is refused (writing commands
    *  migrate it); a newer one is read as far as its tables go. */
   static async openReadOnly(path: string): Promise<Db> {
-    if (!existsSync(path) || statSync(path).isDirectory()) throw new UserError(`--db ${path}: no store at this path (run \`irnn run\` first)`);
+    if (!existsSync(path) || statSync(path).isDirectory()) throw new UserError(`no store at ${path}`);
     if (!hasSqliteHeader(path)) throw new UserError(`--db ${path}: not a SQLite database`);
     const raw = await new Promise<sqlite3.Database>((resolve, reject) => {
       const d = new sqlite3.Database(path, sqlite3.OPEN_READONLY, (err) => (err ? reject(new UserError(`--db ${path}: ${err.message}`)) : resolve(d)));
