@@ -8,6 +8,7 @@ import RunsShow from './runs/show.js';
 import Sweep from './sweep.js';
 import SweepsList from './sweeps/list.js';
 import SweepsShow from './sweeps/show.js';
+import Ui from './ui.js';
 
 export const COMMANDS = {
   run: Run,
@@ -19,4 +20,5 @@ export const COMMANDS = {
   'sweeps:show': SweepsShow,
   report: Report,
   'data:prepare': DataPrepare,
+  ui: Ui,
 };

@@ -17,7 +17,8 @@ export interface TaskMeta {
   baseline: { value: number; label: string } | null;
 }
 
-const LOG_METRICS = /_(mse|ppl|loss)$/;
+/** Metrics whose values span decades (errors, perplexity, losses): drawn on a log axis. */
+export const LOG_METRICS = /_(mse|ppl|loss)$/;
 
 /** The meta of one task's runs (they share a task, so the first run that stored its main metric
  *  decides, else the first that can be judged by what it logged). A baseline is kept only when it

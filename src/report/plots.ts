@@ -54,8 +54,8 @@ const CONFIG = {
   header: { labelFontSize: 12, labelColor: '#222' },
 };
 
-function colour(models: string[]) {
-  return { field: 'model', type: 'nominal' as const, title: 'model', scale: { domain: models, range: models.map(modelColour) }, sort: models };
+function colour(models: string[], range: string[] = models.map(modelColour)) {
+  return { field: 'model', type: 'nominal' as const, title: 'model', scale: { domain: models, range }, sort: models };
 }
 
 /** Renders a vega-lite spec to standalone SVG text. Element ids get `prefix` so that several SVGs
@@ -93,13 +93,18 @@ export function learningCurveSpec(o: {
   series: CurveSeries[];
   diverged: Array<{ model: string; step: number; value: number; run: number }>;
   baseline: { value: number; label: string } | null;
+  /** Colours in the order of `models` (default: each model's own); the dashboard's compare view
+   *  gives every run its own. */
+  colours?: string[];
+  /** The legend's title (default "model"). */
+  legendTitle?: string;
 }): TopLevelSpec {
   const ok = (v: number) => !o.log || v > 0;
   const rows = o.series.flatMap((s) => s.points.filter((p) => ok(p.lo) && ok(p.mean)).map((p) => ({ model: s.model, ...p })));
   const y = { type: 'quantitative' as const, title: o.metricTitle, scale: o.log ? { type: 'log' as const } : { zero: false } };
   const x = { field: 'step', type: 'quantitative' as const, title: 'training step' };
   // One legend for all layers (vega-lite merges them), drawn as line strokes.
-  const lineColour = { ...colour(o.models), legend: { symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1 } };
+  const lineColour = { ...colour(o.models, o.colours), ...(o.legendTitle ? { title: o.legendTitle } : {}), legend: { symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1 } };
   const layers: unknown[] = [
     { mark: { type: 'area', opacity: 0.18 }, encoding: { x, y: { field: 'lo', ...y }, y2: { field: 'hi' }, color: lineColour } },
     {

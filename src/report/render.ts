@@ -46,9 +46,9 @@ export function tableText(t: Table): string {
   return all.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+export const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-const CSS = `
+export const CSS = `
 :root { color-scheme: light; }
 body { font: 14px/1.45 Helvetica, Arial, sans-serif; color: #222; background: #fafafa; margin: 0; }
 main { max-width: 1120px; margin: 0 auto; padding: 24px 32px 8px; background: #fff; }
@@ -88,7 +88,7 @@ function cellHtml(c: Cell, tag: 'td' | 'th'): string {
   return `<${tag}${cls ? ` class="${esc(cls)}"` : ''}>${sw}${esc(c.text)}</${tag}>`;
 }
 
-function tableHtml(t: Table): string {
+export function tableHtml(t: Table): string {
   const head = `<tr>${t.header.map((h) => cellHtml(typeof h === 'string' ? { text: h } : h, 'th')).join('')}</tr>`;
   const rows = t.rows.map((r, i) => {
     const cls = t.rowCls?.[i];
@@ -97,7 +97,7 @@ function tableHtml(t: Table): string {
   return `<table>\n<thead>${head}</thead>\n<tbody>\n${rows.join('\n')}\n</tbody>\n</table>`;
 }
 
-function blockHtml(b: Block): string {
+export function blockHtml(b: Block): string {
   switch (b.kind) {
     case 'p':
       return `<p${b.cls ? ` class="${b.cls}"` : ''}>${esc(b.text)}</p>`;
