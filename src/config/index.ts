@@ -20,8 +20,9 @@ export interface ResolvedConfig {
 
 /** Keys that change how a run is shown, stored, scheduled or described, never what it computes:
  *  left out of the run's hash (`sweep` is the whole section of sweep-scheduler settings, `budget`
- *  a preset's statement of its cost). */
-const COSMETIC = ['train.log_every', 'train.checkpoint_every', 'train.checkpoint_keep', 'sweep', 'budget'];
+ *  a preset's statement of its cost, `launcher` where a sweep's jobs run: a run is
+ *  recognised whichever launcher trained it). */
+const COSMETIC = ['train.log_every', 'train.checkpoint_every', 'train.checkpoint_keep', 'sweep', 'budget', 'launcher'];
 
 export function composeConfig(opts: { overrides: string[]; root?: string }): ResolvedConfig {
   const composed = compose(opts);

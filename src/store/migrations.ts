@@ -77,4 +77,8 @@ export const MIGRATIONS: string[] = [
    UPDATE sqlite_master SET sql = replace(sql, '''interrupted''))', '''interrupted'', ''pruned''))')
      WHERE type = 'table' AND name IN ('runs', 'sweep_jobs');
    PRAGMA writable_schema = RESET;`,
+  // 4: where a run merged from a sweep shard came from ('<shard id>:<run id in the shard>'), so
+  // merging the same shard twice adds nothing; null for runs written straight into this store.
+  `ALTER TABLE runs ADD COLUMN origin TEXT;
+   CREATE UNIQUE INDEX runs_by_origin ON runs (origin);`,
 ];
