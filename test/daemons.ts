@@ -2,7 +2,7 @@
 // 127.0.0.1 in a temporary folder and stopped by their own pids. A missing program is installed
 // from Debian (apt-get) when possible; otherwise the test fails naming the package.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,7 +79,7 @@ export async function startRedis(): Promise<Redis> {
       s.once('data', (d) => (s.destroy(), r(d.toString().startsWith('+PONG'))));
     });
   }, 15_000);
-  return { url: `redis://127.0.0.1:${port}`, stop: () => stop(child) };
+  return { url: `redis://127.0.0.1:${port}`, stop: async () => (await stop(child), rmSync(dir, { recursive: true, force: true })) };
 }
 
 export interface Slurm {
@@ -135,6 +135,7 @@ export async function startSlurm(o: { cpus?: number } = {}): Promise<Slurm> {
   const stopAll = async () => {
     // slurmd and slurmctld first; munged last, by its own pid
     for (const c of started.reverse()) await stop(c);
+    rmSync(dir, { recursive: true, force: true });
   };
   try {
     const run = (cmd: string, args: string[]) => {

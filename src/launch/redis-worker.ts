@@ -48,6 +48,7 @@ export async function runRedisWorker(o: {
   signal: AbortSignal;
 }): Promise<void> {
   const scratch = o.scratch ?? mkdtempSync(join(tmpdir(), 'irnn-worker-'));
+  const own = o.scratch === undefined;
   const children = new Set<ChildProcess>();
   const worker = new Worker<RemoteJob, RedisResult>(
     o.queue,
@@ -92,4 +93,5 @@ export async function runRedisWorker(o: {
   // Running jobs end interrupted with a checkpoint, and their shards still go back as results.
   for (const c of children) c.kill('SIGTERM');
   await worker.close();
+  if (own) rmSync(scratch, { recursive: true, force: true });
 }
