@@ -118,3 +118,34 @@ test.serial('a failing job is recorded failed with its error; a job from another
     await stop(w.child);
   }
 });
+
+test.serial('--detach submits and returns; sweeps show reads the queue; collect merges what finished and settles the sweep', async (t) => {
+  const db = tmpDb();
+  const r = await irnn(['sweep', 'launcher=redis', `launcher.url=${redis.url}`, 'launcher.queue=detach', 'seed=range(0,2)', 'train.steps=10', ...TINY, '--db', db, '--detach']);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /sweep 1 submitted .*irnn sweep collect 1/);
+  const before = await irnn(['sweeps', 'show', '1', '--db', db]);
+  t.regex(before.stdout, /sweep 1: running, 2 jobs \(2 queued\)/);
+  t.regex(before.stdout, /redis: 2 waiting/);
+  t.regex(before.stdout, /queued: waiting/);
+  const w = worker('detach');
+  try {
+    const q = new Queue('detach', { connection: { url: redis.url } });
+    try {
+      await waitFor('both jobs to complete in the queue', async () => (await q.getJobCounts('completed')).completed === 2, 300_000);
+    } finally {
+      await q.close();
+    }
+  } finally {
+    await stop(w.child);
+  }
+  const during = await irnn(['sweeps', 'show', '1', '--db', db]);
+  t.regex(during.stdout, /redis: 2 completed/);
+  t.is((await query<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM runs'))[0]!.n, 0, 'nothing merged before collect');
+  const c = await irnn(['sweep', 'collect', '1', '--db', db]);
+  t.is(c.code, 0, c.stderr);
+  t.regex(c.stdout, /merged 2 new shards .* 0 jobs still queued or running; sweep finished/);
+  t.is((await query<{ n: number }>(db, "SELECT COUNT(*) AS n FROM runs WHERE status = 'finished'"))[0]!.n, 2);
+  const resumed = await irnn(['sweep', '--resume', '1', '--db', db]);
+  t.regex(resumed.stdout, /nothing left to run/);
+});

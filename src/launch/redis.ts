@@ -3,6 +3,7 @@
 // result (its shard, gzip + base64) into a file in the sweep's folder that merge.ts merges. The
 // workers that take the jobs are redis-worker.ts (`irnn worker --redis URL`).
 import { Queue } from 'bullmq';
+import { Redis as IORedis } from 'ioredis';
 import type { Db } from '../store/db.js';
 import { getSweep } from '../store/sweeps.js';
 import { UserError } from '../util/errors.js';
@@ -19,6 +20,21 @@ export interface RedisResult {
 
 export const redisJobId = (token: string, idx: number) => `${token}-${idx}`;
 const PENDING = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
+
+/** Fails fast, naming the URL, when the Redis server cannot be reached (the queue's own client
+ *  would keep reconnecting for ever). */
+async function ping(url: string): Promise<void> {
+  const client = new IORedis(url, { lazyConnect: true, connectTimeout: 5000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (e) {
+    throw new UserError(`launcher.url=${url}: cannot reach Redis (${((e as Error).message ?? String(e)).split('\n')[0]})`);
+  } finally {
+    client.disconnect();
+  }
+}
 
 const queues = new Map<string, Queue>();
 function queueOf(s: RemoteSweep): Queue {
@@ -51,6 +67,7 @@ const pendingJobs = async (db: Db, sweepId: number) => (await getSweep(db, sweep
 
 export const redisEngine: Engine = {
   async submit(s, jobs: RemoteJob[]) {
+    await ping(setting(s.settings, 'url', 'string')!);
     const q = queueOf(s);
     const fresh: RemoteJob[] = [];
     for (const j of jobs) {
@@ -89,6 +106,7 @@ export const redisEngine: Engine = {
   },
 
   async live(s) {
+    await ping(setting(s.settings, 'url', 'string')!);
     const q = queueOf(s);
     const out = new Map<number, string>();
     for (const j of await pendingJobs(s.db, s.sweepId)) out.set(j.idx, await reach(s, () => q.getJobState(redisJobId(s.token, j.idx))));
