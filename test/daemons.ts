@@ -20,10 +20,16 @@ export function needPrograms(wanted: Record<string, string>): void {
   const missing = Object.entries(wanted).filter(([cmd]) => !which(cmd));
   if (missing.length === 0) return;
   const pkgs = [...new Set(missing.map(([, p]) => p))];
+  const apt = (args: string[]) => execFileSync('apt-get', args, { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 300_000 });
   try {
-    execFileSync('apt-get', ['install', '-y', '-qq', ...pkgs], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 300_000 });
+    apt(['install', '-y', '-qq', ...pkgs]);
   } catch {
-    // reported below
+    try {
+      apt(['update', '-qq']); // a fresh system has no package lists yet
+      apt(['install', '-y', '-qq', ...pkgs]);
+    } catch {
+      // reported below
+    }
   }
   const still = missing.filter(([cmd]) => !which(cmd));
   if (still.length) throw new Error(`missing ${still.map(([c]) => c).join(', ')}: install the Debian package(s) ${[...new Set(still.map(([, p]) => p))].join(' ')} (apt-get install)`);

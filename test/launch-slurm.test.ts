@@ -104,6 +104,23 @@ test.serial('a task killed with SIGKILL mid-job is submitted again and its job c
   }
 });
 
+test.serial('SLURM signals a task near its time limit: the job checkpoints, ends interrupted, and its run is merged as such', async (t) => {
+  const db = tmpDb();
+  const dir = mkdtempSync(join(tmpdir(), 'irnn-slurm-sweeps-'));
+  // a one-minute limit with TERM 50 s before it; the job would need far longer
+  const r = await irnn(['sweep', 'launcher=slurm', `launcher.dir=${dir}`, 'launcher.poll=1', 'launcher.time=00:01:00', 'launcher.signal_seconds=50',
+    'train.steps=1000000', 'train.eval_every=100', 'train.checkpoint_every=null', ...TINY, '--db', db], 300_000);
+  t.is(r.code, 1, r.stderr + r.stdout);
+  t.regex(r.stdout, /sweep 1 interrupted: 0 finished, 0 diverged, 0 failed, 1 not finished \(irnn sweep --resume 1\)/);
+  const runs = await query<{ status: string; step: number; checkpoint_step: number | null }>(db, 'SELECT status, step, checkpoint_step FROM runs');
+  t.is(runs.length, 1);
+  t.is(runs[0]!.status, 'interrupted');
+  t.true(runs[0]!.step > 0 && runs[0]!.step < 1_000_000);
+  t.is(runs[0]!.checkpoint_step, runs[0]!.step, 'a checkpoint at the step it stopped');
+  const jobs = await query<{ status: string }>(db, 'SELECT status FROM sweep_jobs');
+  t.is(jobs[0]!.status, 'interrupted');
+});
+
 test.serial('a failing job is recorded failed with its error', async (t) => {
   const db = tmpDb();
   const dir = mkdtempSync(join(tmpdir(), 'irnn-slurm-sweeps-'));

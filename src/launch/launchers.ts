@@ -50,7 +50,7 @@ const remote = (engine: Engine): Launcher => ({
 });
 
 export const LAUNCHERS = {
-  local: { engine: null, launch: (c) => launchLocal({ ...c, jobs: c.jobs }) },
+  local: { engine: null, launch: (c) => launchLocal(c) },
   slurm: remote(slurmEngine),
   redis: remote(redisEngine),
 } satisfies Record<LauncherName, Launcher>;
