@@ -146,3 +146,23 @@ test.serial('a task refuses a job planned by another harness version, and says s
   t.regex(jobs[0]!.error, /version mismatch: the job was planned by irnn-harness 0\.0\.1/);
   t.is((await query<{ n: number }>(join(folder, 'shards', shards[0]!), 'SELECT COUNT(*) AS n FROM runs'))[0]!.n, 0, 'nothing trained');
 });
+
+test.serial('--detach submits the arrays and returns; sweeps show reads squeue; collect merges and settles the sweep', async (t) => {
+  const db = tmpDb();
+  const dir = mkdtempSync(join(tmpdir(), 'irnn-slurm-sweeps-'));
+  const r = await irnn(['sweep', 'launcher=slurm', `launcher.dir=${dir}`, 'seed=range(0,2)', 'train.steps=10', ...TINY, '--db', db, '--detach']);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /sweep 1 submitted .*irnn sweep collect 1/);
+  const shown = await irnn(['sweeps', 'show', '1', '--db', db]);
+  t.regex(shown.stdout, /sweep 1: running, 2 jobs \(2 queued\)/);
+  t.regex(shown.stdout, /slurm: 2 (pending|running)|slurm: 1 (pending|running), 1 (pending|running)/);
+  t.regex(shown.stdout, /queued: (pending|running) \(\d+_\d\)/);
+  const folder = await folderOf(db, 1);
+  await waitFor('both shards', () => existsSync(join(folder, 'shards')) && readdirSync(join(folder, 'shards')).filter((f) => f.endsWith('.sqlite')).length === 2, 300_000);
+  t.is((await query<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM runs'))[0]!.n, 0, 'nothing merged before collect');
+  t.regex((await irnn(['sweeps', 'show', '1', '--db', db])).stdout, /slurm: 2 ready/);
+  const c = await irnn(['sweep', 'collect', '1', '--db', db]);
+  t.is(c.code, 0, c.stderr);
+  t.regex(c.stdout, /merged 2 new shards .* 0 jobs still queued or running; sweep finished/);
+  t.is((await query<{ n: number }>(db, "SELECT COUNT(*) AS n FROM runs WHERE status = 'finished'"))[0]!.n, 2);
+});

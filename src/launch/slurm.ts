@@ -162,10 +162,12 @@ export const slurmEngine: Engine = {
   async live(s) {
     const st = readState(s);
     const live = await queued(s);
+    const ready = new Set(shardFiles(shardsDir(s)).map(shardIdx));
     const out = new Map<number, string>();
     for (const idx of await pending(s)) {
       const task = st.logs[idx];
-      out.set(idx, task && live.has(task) ? `${live.get(task)!.toLowerCase()} (${task})` : 'not in squeue');
+      // ready: its shard waits for `irnn sweep collect`; gone: its task left squeue without one
+      out.set(idx, ready.has(idx) ? 'ready' : task && live.has(task) ? `${live.get(task)!.toLowerCase()} (${task})` : 'gone');
     }
     return out;
   },

@@ -66,7 +66,10 @@ async function liveStates(db: Db, sweep: SweepRecord): Promise<{ states?: Map<nu
   try {
     const states = await engine.live(remote);
     const tally = new Map<string, number>();
-    for (const s of states.values()) tally.set(s.split(' ')[0]!, (tally.get(s.split(' ')[0]!) ?? 0) + 1);
+    for (const s of states.values()) {
+      const state = s.replace(/ \(.*\)$/, ''); // without the SLURM task
+      tally.set(state, (tally.get(state) ?? 0) + 1);
+    }
     const parts = [...tally].map(([s, n]) => `${n} ${s}`).join(', ');
     return { states, line: `${remote.settings.name}: ${parts || 'no job left'} (not merged yet: irnn sweep collect ${sweep.id}); folder ${remote.folder}` };
   } catch (e) {
