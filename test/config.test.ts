@@ -18,7 +18,7 @@ const userError = (t: import('ava').ExecutionContext, fn: () => unknown, pattern
 
 test('defaults compose the adding problem with IRNN and Adam', (t) => {
   const r = composeConfig({ overrides: [] });
-  t.deepEqual(r.choices, { task: 'adding', model: 'irnn', optimizer: 'adam' });
+  t.deepEqual(r.choices, { task: 'adding', model: 'irnn', optimizer: 'adam', launcher: 'local' });
   t.is(r.config.task.name, 'adding');
   t.is(r.config.model.cell, 'rnn_relu');
   t.is(r.config.model.init, 'identity');
@@ -165,4 +165,15 @@ test('non-finite numbers are a type error wherever they come from', (t) => {
   cpSync(EXPERIMENTS_DIR, root, { recursive: true });
   writeFileSync(join(root, 'optimizer', 'wild.yaml'), 'name: sgd\nlr: .inf\nmomentum: 0\nclip: null\n');
   userError(t, () => composeConfig({ overrides: ['optimizer=wild'], root }), /optimizer\.lr: expected a finite number/);
+});
+
+test('the launcher group: local by default, its keys checked, and never part of the run hash', (t) => {
+  const local = composeConfig({ overrides: [] });
+  t.is((local.config['launcher'] as { name: string }).name, 'local');
+  const slurm = composeConfig({ overrides: ['launcher=slurm', 'launcher.partition=cpu', 'launcher.max_parallel=4'] });
+  t.like(slurm.config['launcher'] as object, { name: 'slurm', partition: 'cpu', max_parallel: 4, time: '01:00:00' });
+  const redis = composeConfig({ overrides: ['launcher=redis', 'launcher.url=redis://10.0.0.5:6379'] });
+  t.is(configHash(slurm.config), configHash(local.config));
+  t.is(configHash(redis.config), configHash(local.config));
+  userError(t, () => composeConfig({ overrides: ['launcher.partition=cpu'] }), /launcher\.partition/);
 });

@@ -6,9 +6,11 @@ import Run from './run.js';
 import RunsList from './runs/list.js';
 import RunsShow from './runs/show.js';
 import Sweep from './sweep.js';
+import SweepCollect from './sweep/collect.js';
 import SweepsList from './sweeps/list.js';
 import SweepsShow from './sweeps/show.js';
 import Ui from './ui.js';
+import WorkerCmd from './worker.js';
 
 export const COMMANDS = {
   run: Run,
@@ -16,8 +18,10 @@ export const COMMANDS = {
   'runs:list': RunsList,
   'runs:show': RunsShow,
   sweep: Sweep,
+  'sweep:collect': SweepCollect,
   'sweeps:list': SweepsList,
   'sweeps:show': SweepsShow,
+  worker: WorkerCmd,
   report: Report,
   'data:prepare': DataPrepare,
   ui: Ui,

@@ -2,11 +2,13 @@
 // an experiment preset's own sweep into jobs, and run them in worker processes into the store,
 // skipping configs that already have a finished run. `--resume ID` finishes an interrupted sweep.
 import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { runSweep, type SweepPlan } from '../launch/index.js';
 import { currentCode, planNew, varyingParts, type PlannedJob } from '../launch/plan.js';
 import type { SchedulerSettings } from '../launch/scheduler.js';
 import { sweepProgress, type SweepProgress } from '../launch/progress.js';
+import { planArrays } from '../launch/slurm.js';
 import { getSweep } from '../store/sweeps.js';
 import { UserError } from '../util/errors.js';
 import { BaseCommand } from './base.js';
@@ -25,6 +27,7 @@ export const SWEEP_FLAGS = {
   }),
   resume: Flags.integer({ min: 1, helpGroup: 'SWEEP', description: 'finish sweep ID: continue its interrupted jobs from their checkpoints, run its unfinished ones' }),
   force: Flags.boolean({ helpGroup: 'SWEEP', description: 'with --resume: continue jobs whose checkpoints another code version wrote', default: false }),
+  detach: Flags.boolean({ helpGroup: 'SWEEP', description: 'launcher=slurm|redis: submit the jobs and return (irnn sweeps show ID, irnn sweep collect ID)', default: false }),
 };
 
 export default class Sweep extends BaseCommand {
@@ -40,6 +43,8 @@ export default class Sweep extends BaseCommand {
     "<%= config.bin %> sweep 'zip(model=[irnn,lstm], optimizer.lr=[1e-3,1e-2])' --dry-run",
     '<%= config.bin %> sweep +experiment=paper/adding task.seq_len=150',
     '<%= config.bin %> sweep --resume 3',
+    '<%= config.bin %> sweep launcher=slurm launcher.partition=cpu launcher.time=02:00:00 seed=range(0,10) --detach',
+    '<%= config.bin %> sweep launcher=redis launcher.url=redis://queue-host:6379 model=irnn,lstm seed=range(0,5)',
   ];
 
   async run(): Promise<Record<string, unknown>> {
@@ -79,6 +84,7 @@ export default class Sweep extends BaseCommand {
         rerun: flags.rerun,
         rerunOtherCommits: flags['rerun-other-commits'],
         force: flags.force,
+        detach: flags.detach,
         command: ['irnn', 'sweep', ...this.argv].join(' '),
         signal: controller.signal,
         events: {
@@ -105,6 +111,10 @@ export default class Sweep extends BaseCommand {
       this.log(`sweep ${sweep.id} ${sweep.status}: ${c.finished} finished, ${c.diverged} diverged, ${c.failed} failed` +
         `${c.pruned ? `, ${c.pruned} pruned` : ''}` +
         `${c.queued + c.interrupted ? `, ${c.queued + c.interrupted} not finished (irnn sweep --resume ${sweep.id})` : ''}`);
+      if (result.stopped === 'detached') {
+        this.log(`sweep ${sweep.id} submitted (${sweep.spec['folder']}): irnn sweeps show ${sweep.id} follows it, irnn sweep collect ${sweep.id} merges what has finished`);
+        return { sweepId: sweep.id, status: sweep.status, total: sweep.total, counts: sweep.counts, jobs, detached: true };
+      }
       if (result.stopped === 'interrupted') process.exitCode = 130;
       else if (sweep.status !== 'finished') process.exitCode = 1;
       return { sweepId: sweep.id, status: sweep.status, total: sweep.total, counts: sweep.counts, jobs };
@@ -116,12 +126,19 @@ export default class Sweep extends BaseCommand {
   }
 
   /** Prints the expanded jobs; with an existing store, also which are already done, and how
-   *  many of those by other code (another commit, uncommitted changes). */
+   *  many of those by other code (another commit, uncommitted changes); for SLURM, the batch
+   *  scripts it would submit. */
   private async dryRun(overrides: string[], dbPath: string, o: { rerun: boolean; rerunOtherCommits: boolean }): Promise<Record<string, unknown>> {
     const db = existsSync(dbPath) ? await this.readDb(dbPath) : null;
     const code = currentCode();
-    const { jobs, settings } = await planNew(db, { overrides, ...o, code: o.rerunOtherCommits ? code : undefined });
+    const { jobs, settings, launcher } = await planNew(db, { overrides, ...o, code: o.rerunOtherCommits ? code : undefined });
     if (settings.scheduler !== 'grid') this.log(schedulerLine(settings));
+    if (launcher.name === 'slurm') {
+      // the batch scripts it would submit, for a sweep folder named as the real one would be
+      const sweep = { db: db!, sweepId: 0, token: 'NEWSWEEP', folder: join(String(launcher['dir'] ?? join(dirname(resolve(dbPath)), 'sweeps')), 'sweep-ID-TOKEN'), settings: launcher };
+      const todo = jobs.filter((j) => j.doneRunId === null).map((j) => j.idx);
+      for (const a of todo.length ? await planArrays(sweep, todo, 1) : []) this.log(`# ${a.path} (tasks: ${a.tasks.map((t) => t.join(' ')).join(' | ')})\n${a.script}`);
+    }
     const done = jobs.filter((j) => j.doneRunId !== null);
     const counts = doneCounts(done, o.rerunOtherCommits && db !== null && code.commit === null);
     this.log(`${jobs.length} job${jobs.length === 1 ? '' : 's'}${counts}; dry run, nothing runs:`);

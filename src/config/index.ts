@@ -21,8 +21,9 @@ export interface ResolvedConfig {
 
 /** Keys that change how a run is shown, stored, scheduled, described or measured alongside, never
  *  what it computes (its metrics): left out of the run's hash (`sweep` is the whole section of
- *  sweep-scheduler settings, `budget` a preset's statement of its cost). */
-const COSMETIC = ['train.log_every', 'train.diagnostics', 'train.checkpoint_every', 'train.checkpoint_keep', 'sweep', 'budget'];
+ *  sweep-scheduler settings, `budget` a preset's statement of its cost, `launcher` where a sweep's
+ *  jobs run: a run is recognised whichever launcher trained it). */
+const COSMETIC = ['train.log_every', 'train.diagnostics', 'train.checkpoint_every', 'train.checkpoint_keep', 'sweep', 'budget', 'launcher'];
 
 export function composeConfig(opts: { overrides: string[]; root?: string }): ResolvedConfig {
   const composed = compose(opts);

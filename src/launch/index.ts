@@ -1,12 +1,17 @@
 // `runSweep`: one sweep from overrides (or a stored sweep to resume) to a final status in the
 // store: plan and validate every job, record the sweep, skip what is already done, set up the
-// scheduler (on resume, from the scores already in the store), run the rest on the local launcher,
-// and settle the sweep's status. Printing is left to the caller (events).
+// scheduler (on resume, from the scores already in the store), run the rest on the chosen launcher
+// (launchers.ts: local by default), and settle the sweep's status. Printing is left to the caller.
+import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Db } from '../store/db.js';
 import { createSweep, getSweep, setSweepStatus, skipJob, type JobRecord, type SweepStatus } from '../store/sweeps.js';
-import { launchLocal, type JobOutcome, type LaunchEvents } from './local.js';
+import { UserError } from '../util/errors.js';
+import { LAUNCHERS, newRemoteSweep, type Stopped } from './launchers.js';
+import type { JobOutcome, LaunchEvents } from './local.js';
 import { currentCode, planNew, planResume, type PlannedJob } from './plan.js';
+import { remoteSweep, settle, type RemoteSweep } from './remote.js';
+import type { LauncherSettings } from './settings.js';
 import { rungScores } from './rung-scores.js';
 import { makeScheduler, type SchedulerSettings } from './scheduler.js';
 
@@ -40,7 +45,22 @@ export interface SweepResult {
   sweepId: number;
   status: SweepStatus;
   outcomes: JobOutcome[];
-  stopped: 'done' | 'fail-fast' | 'interrupted';
+  stopped: Stopped;
+}
+
+/** A sweep's status from its jobs once a launch ends (a detached sweep stays running). */
+export async function settleSweep(db: Db, sweepId: number, stopped: Stopped): Promise<SweepStatus> {
+  const { counts, status: now } = (await getSweep(db, sweepId))!;
+  // Pruned jobs are an outcome of the scheduler, not unfinished work.
+  const unfinished = counts.queued + counts.running + counts.interrupted;
+  if (stopped === 'detached') return now;
+  const status: SweepStatus =
+    stopped === 'interrupted' ? 'interrupted'
+    : counts.failed > 0 || stopped === 'fail-fast' ? 'failed'
+    : unfinished > 0 ? 'interrupted'
+    : 'finished';
+  await setSweepStatus(db, sweepId, status);
+  return status;
 }
 
 export async function runSweep(opts: {
@@ -60,6 +80,8 @@ export async function runSweep(opts: {
   command: string;
   signal?: AbortSignal;
   staleMs?: number;
+  /** Remote launchers: submit the jobs and return; `irnn sweep collect` merges them later. */
+  detach?: boolean;
   events?: SweepEvents;
 }): Promise<SweepResult> {
   const { db, events = {} } = opts;
@@ -70,25 +92,33 @@ export async function runSweep(opts: {
   let total: number;
   let settings: SchedulerSettings;
   let rerun = opts.rerun ?? false;
+  let launcher: LauncherSettings;
+  let remote: RemoteSweep | null = null;
   // A resumed sweep keeps the rules it was created with.
   const stored = opts.resume !== undefined ? await getSweep(db, opts.resume) : undefined;
   const strict = stored ? stored.spec['rerunOtherCommits'] === true : opts.rerunOtherCommits === true;
   const only = strict ? currentCode() : undefined;
   if (opts.resume !== undefined) {
     rerun = stored?.spec['rerun'] === true; // a sweep started with --rerun reruns on resume too
+    remote = stored ? remoteSweep(db, stored) : null;
+    // what finished on the engine since the last look is merged first, and not run again
+    if (remote) await settle(remote, await LAUNCHERS[remote.settings.name].engine!.poll(remote), events);
     const r = await planResume(db, opts.resume, { staleMs: opts.staleMs, rerun, force: opts.force, onWait: events.onWait, warn: events.onNotice, only });
-    ({ jobs: planned, paused, stale, settings } = r);
+    ({ jobs: planned, paused, stale, settings, launcher } = r);
     sweepId = r.sweep.id;
     total = r.sweep.total;
     await setSweepStatus(db, sweepId, 'running');
   } else {
-    ({ jobs: planned, settings } = await planNew(db, { overrides: opts.overrides, rerun, rerunOtherCommits: strict, code: only }));
+    ({ jobs: planned, settings, launcher } = await planNew(db, { overrides: opts.overrides, rerun, rerunOtherCommits: strict, code: only }));
+    if (opts.detach && launcher.name === 'local') throw new UserError('--detach needs a remote launcher (launcher=slurm or launcher=redis)');
     total = planned.length;
+    const token = launcher.name === 'local' ? null : randomUUID();
     sweepId = await createSweep(db, {
-      spec: { overrides: opts.overrides, jobs: planned.length, rerun, rerunOtherCommits: strict, scheduler: settings },
+      spec: { overrides: opts.overrides, jobs: planned.length, rerun, rerunOtherCommits: strict, scheduler: settings, ...(token ? { launcher, token } : {}) },
       command: opts.command,
       jobs: planned,
     });
+    if (token) remote = await newRemoteSweep(db, { sweepId, token, settings: launcher });
   }
   const done = planned.filter((j) => j.doneRunId !== null);
   for (const j of done) await skipJob(db, sweepId, j.idx, j.doneRunId!);
@@ -107,11 +137,13 @@ export async function runSweep(opts: {
     }
   }
 
-  let launched: Awaited<ReturnType<typeof launchLocal>>;
+  let launched: { outcomes: JobOutcome[]; stopped: Stopped };
   try {
-    launched = await launchLocal({
+    launched = await LAUNCHERS[launcher.name].launch({
       db,
       sweepId,
+      settings: launcher,
+      remote,
       jobs: toRun,
       paused,
       scheduler,
@@ -121,6 +153,7 @@ export async function runSweep(opts: {
       rerun,
       only,
       force: opts.force,
+      detach: opts.detach,
       signal: opts.signal,
       events,
     });
@@ -128,14 +161,6 @@ export async function runSweep(opts: {
     await setSweepStatus(db, sweepId, 'failed');
     throw e;
   }
-  const { counts } = (await getSweep(db, sweepId))!;
-  // Pruned jobs are an outcome of the scheduler, not unfinished work.
-  const unfinished = counts.queued + counts.running + counts.interrupted;
-  const status: SweepStatus =
-    launched.stopped === 'interrupted' ? 'interrupted'
-    : counts.failed > 0 || launched.stopped === 'fail-fast' ? 'failed'
-    : unfinished > 0 ? 'interrupted'
-    : 'finished';
-  await setSweepStatus(db, sweepId, status);
+  const status = await settleSweep(db, sweepId, launched.stopped);
   return { sweepId, status, ...launched };
 }

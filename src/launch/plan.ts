@@ -12,6 +12,7 @@ import { endJob, getSweep, interruptRun, linkJobRun, requeueJob, runStatus, type
 import { provenance } from '../train/provenance.js';
 import { runCheckpoint } from '../train/resume.js';
 import { schedulerSettings, type SchedulerSettings } from './scheduler.js';
+import { launcherSettings, type LauncherSettings } from './settings.js';
 import { isUserError, UserError } from '../util/errors.js';
 import { gitState, HARNESS_ROOT, type GitState } from '../util/git.js';
 import { isStale, STALE_MS } from '../util/process.js';
@@ -39,6 +40,15 @@ export function currentCode(git: GitState = gitState(HARNESS_ROOT)): SameCode {
 interface Validated {
   hashes: Map<number, string>;
   settings: SchedulerSettings;
+  launcher: LauncherSettings;
+}
+
+/** The launcher every job shares; ASHA's rung decisions need the local launcher. */
+function checkLauncher(cfg: Config, first: LauncherSettings | null, s: SchedulerSettings): LauncherSettings {
+  const l = launcherSettings(cfg);
+  if (first && JSON.stringify(first) !== JSON.stringify(l)) throw new UserError('launcher and launcher.* settings must be the same for every job');
+  if (l.name !== 'local' && s.scheduler !== 'grid') throw new UserError(`sweep.scheduler=${s.scheduler} runs on launcher=local only (its rung decisions need the launcher beside the jobs)`);
+  return l;
 }
 
 /** The scheduler settings every job shares; ASHA's rungs must fall on evaluation steps. */
@@ -55,12 +65,14 @@ function checkSettings(cfg: Config, first: SchedulerSettings | null): SchedulerS
 function validateJobs(jobs: Array<{ idx: number; overrides: string[] }>): Validated {
   const hashes = new Map<number, string>();
   let settings: SchedulerSettings | null = null;
+  let launcher: LauncherSettings | null = null;
   let first: { idx: number; overrides: string[]; message: string } | null = null;
   let bad = 0;
   for (const job of jobs) {
     try {
       const { config } = composeConfig({ overrides: job.overrides });
       settings = checkSettings(config, settings);
+      launcher = checkLauncher(config, launcher, settings);
       hashes.set(job.idx, configHash(config));
     } catch (e) {
       if (!isUserError(e)) throw e;
@@ -72,7 +84,8 @@ function validateJobs(jobs: Array<{ idx: number; overrides: string[] }>): Valida
     const more = bad > 1 ? ` (${bad} of ${jobs.length} jobs are invalid)` : '';
     throw new UserError(`job ${first.idx} [${first.overrides.join(' ')}]: ${first.message}${more}`);
   }
-  return { hashes, settings: settings ?? schedulerSettings(composeConfig({ overrides: [] }).config) };
+  const base = composeConfig({ overrides: [] }).config;
+  return { hashes, settings: settings ?? schedulerSettings(base), launcher: launcher ?? launcherSettings(base) };
 }
 
 /** The overrides of each job that are not the same in every job: what tells the jobs apart. */
@@ -87,9 +100,9 @@ export function varyingParts(jobs: string[][]): string[][] {
 export async function planNew(
   db: Db | null,
   o: { overrides: string[]; rerun?: boolean; rerunOtherCommits?: boolean; code?: SameCode },
-): Promise<{ jobs: PlannedJob[]; settings: SchedulerSettings }> {
+): Promise<{ jobs: PlannedJob[]; settings: SchedulerSettings; launcher: LauncherSettings }> {
   const jobs = expandSweep({ overrides: o.overrides }).map((overrides, i) => ({ idx: i + 1, overrides }));
-  const { hashes, settings } = validateJobs(jobs);
+  const { hashes, settings, launcher } = validateJobs(jobs);
   const look = db !== null && !o.rerun;
   const code = look ? (o.code ?? currentCode()) : { commit: null };
   const out: PlannedJob[] = [];
@@ -98,7 +111,7 @@ export async function planNew(
     const done = look ? await findFinishedRun(db, configHash, o.rerunOtherCommits ? { only: code } : { prefer: code }) : undefined;
     out.push({ ...j, configHash, doneRunId: done?.id ?? null, doneByOtherCode: done !== undefined && !isSameCode(done.git, code) });
   }
-  return { jobs: out, settings };
+  return { jobs: out, settings, launcher };
 }
 
 function jobIsStale(job: JobRecord, staleMs = STALE_MS): boolean {
@@ -127,7 +140,7 @@ export async function planResume(
   db: Db,
   sweepId: number,
   o: { staleMs?: number; rerun?: boolean; force?: boolean; onWait?: (jobs: JobRecord[]) => void; warn?: (line: string) => void; only?: SameCode } = {},
-): Promise<{ sweep: SweepRecord; jobs: PlannedJob[]; paused: PlannedJob[]; stale: number[]; settings: SchedulerSettings }> {
+): Promise<{ sweep: SweepRecord; jobs: PlannedJob[]; paused: PlannedJob[]; stale: number[]; settings: SchedulerSettings; launcher: LauncherSettings }> {
   let sweep = await getSweep(db, sweepId);
   if (!sweep) throw new UserError(`sweep ${sweepId}: no such sweep in ${db.path}`);
   for (let waited = false; ; waited = true) {
@@ -137,7 +150,7 @@ export async function planResume(
     await sleep(500);
     sweep = (await getSweep(db, sweepId))!;
   }
-  const { hashes, settings } = validateJobs(sweep.jobs);
+  const { hashes, settings, launcher } = validateJobs(sweep.jobs);
   const open = sweep.jobs.filter((j) => j.status !== 'finished' && j.status !== 'diverged');
   const stale = open.filter((j) => j.status === 'running').map((j) => j.idx);
   const code = o.only ?? currentCode();
@@ -173,5 +186,5 @@ export async function planResume(
         `(${provenance().code}); the jobs may not continue exactly. Resume anyway with --force`,
     );
   }
-  return { sweep: (await getSweep(db, sweepId))!, jobs, paused, stale, settings };
+  return { sweep: (await getSweep(db, sweepId))!, jobs, paused, stale, settings, launcher };
 }

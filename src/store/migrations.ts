@@ -93,4 +93,8 @@ export const MIGRATIONS: string[] = [
      value REAL,
      PRIMARY KEY (run_id, step, quantity, layer, direction, lag)
    ) WITHOUT ROWID;`,
+  // 6: where a run merged from a sweep shard came from ('<shard id>:<run id in the shard>'), so
+  // merging the same shard twice adds nothing; null for runs written straight into this store.
+  `ALTER TABLE runs ADD COLUMN origin TEXT;
+   CREATE UNIQUE INDEX runs_by_origin ON runs (origin);`,
 ];

@@ -81,6 +81,12 @@ export async function createSweep(
   });
 }
 
+/** Adds keys to a sweep's spec (a remote sweep's folder, known once the sweep has its id). */
+export async function extendSweepSpec(db: Db, id: number, more: Record<string, unknown>): Promise<void> {
+  const row = await db.get<{ spec_json: string }>('SELECT spec_json FROM sweeps WHERE id = ?', [id]);
+  if (row) await db.run('UPDATE sweeps SET spec_json = ? WHERE id = ?', [JSON.stringify({ ...JSON.parse(row.spec_json), ...more }), id]);
+}
+
 export async function setSweepStatus(db: Db, id: number, status: SweepStatus): Promise<void> {
   await db.run('UPDATE sweeps SET status = ?, ended_at = ? WHERE id = ?', [status, status === 'running' ? null : now(), id]);
 }

@@ -1,8 +1,11 @@
 // `irnn sweeps show ID`: one sweep and its jobs (status, run, main metric, time, what sets each job
-// apart, and why a job failed, diverged or was pruned), or --json. `jobSummary` builds the same
-// table for `irnn sweep`'s closing summary.
+// apart, and why a job failed, diverged or was pruned), or --json. For a slurm or redis sweep still
+// running, the jobs not yet merged show what the queue or squeue says of them now. `jobSummary`
+// builds the same table for `irnn sweep`'s closing summary.
 import { Args } from '@oclif/core';
+import { LAUNCHERS } from '../../launch/launchers.js';
 import { varyingParts } from '../../launch/plan.js';
+import { remoteSweep } from '../../launch/remote.js';
 import type { Db } from '../../store/db.js';
 import { listRuns, type RunResult } from '../../store/runs.js';
 import { getSweep, type JobRecord, type SweepRecord } from '../../store/sweeps.js';
@@ -16,6 +19,8 @@ export interface JobSummary extends JobRecord {
   seconds: number | null;
   /** A pruned job: the rung (step) where the scheduler stopped it, and why. */
   prune: { rung: number; reason: string } | null;
+  /** A remote sweep's job not merged yet: its state in the queue or in squeue. */
+  live?: string;
 }
 
 /** The last column: what went wrong, or why the scheduler stopped the job. */
@@ -26,7 +31,7 @@ function note(j: JobSummary): string {
 
 const seconds = (a: string | null, b: string | null) => (a && b ? (Date.parse(b) - Date.parse(a)) / 1000 : null);
 
-export async function jobSummary(db: Db, sweep: SweepRecord): Promise<{ jobs: JobSummary[]; text: string }> {
+export async function jobSummary(db: Db, sweep: SweepRecord, live?: Map<number, string>): Promise<{ jobs: JobSummary[]; text: string }> {
   const ids = sweep.jobs.flatMap((j) => (j.runId === null ? [] : [j.runId]));
   const runs = new Map((await listRuns(db, { ids })).map((r) => [r.id, r]));
   const jobs = sweep.jobs.map((j) => {
@@ -36,12 +41,13 @@ export async function jobSummary(db: Db, sweep: SweepRecord): Promise<{ jobs: Jo
       result: run?.result ?? null,
       seconds: j.skipped ? null : seconds(j.startedAt, j.endedAt),
       prune: j.status === 'pruned' ? (run?.prune ?? null) : null,
+      ...(live?.has(j.idx) ? { live: live.get(j.idx)! } : {}),
     };
   });
   const labels = varyingParts(jobs.map((j) => j.overrides));
   const rows = jobs.map((j, i) => [
     String(j.idx),
-    j.skipped ? 'skipped' : j.status,
+    j.skipped ? 'skipped' : j.live ? `${j.status}: ${j.live}` : j.status,
     j.runId === null ? '-' : String(j.runId),
     fmtResult(j),
     j.seconds === null ? '-' : `${j.seconds.toFixed(1)}s`,
@@ -49,6 +55,28 @@ export async function jobSummary(db: Db, sweep: SweepRecord): Promise<{ jobs: Jo
     note(j),
   ]);
   return { jobs, text: table(['job', 'status', 'run', 'result', 'time', 'overrides', 'note'], rows) };
+}
+
+/** What the engine of a running remote sweep says of its jobs not merged yet (queue states,
+ *  squeue states), with a one-line tally; nothing for a local or ended sweep. */
+async function liveStates(db: Db, sweep: SweepRecord): Promise<{ states?: Map<number, string>; line?: string }> {
+  const remote = remoteSweep(db, sweep);
+  if (!remote || sweep.status !== 'running') return {};
+  const engine = LAUNCHERS[remote.settings.name].engine!;
+  try {
+    const states = await engine.live(remote);
+    const tally = new Map<string, number>();
+    for (const s of states.values()) {
+      const state = s.replace(/ \(.*\)$/, ''); // without the SLURM task
+      tally.set(state, (tally.get(state) ?? 0) + 1);
+    }
+    const parts = [...tally].map(([s, n]) => `${n} ${s}`).join(', ');
+    return { states, line: `${remote.settings.name}: ${parts || 'no job left'} (not merged yet: irnn sweep collect ${sweep.id}); folder ${remote.folder}` };
+  } catch (e) {
+    return { line: `${remote.settings.name}: no live view (${(e as Error).message})` };
+  } finally {
+    await engine.close?.(remote);
+  }
 }
 
 export default class SweepsShow extends BaseCommand {
@@ -60,11 +88,13 @@ export default class SweepsShow extends BaseCommand {
     const db = await this.readDb(flags.db);
     const sweep = await getSweep(db, args.id);
     if (!sweep) throw new UserError(`sweep ${args.id}: no such sweep in ${flags.db}`);
-    const { jobs, text } = await jobSummary(db, sweep);
+    const live = await liveStates(db, sweep);
+    const { jobs, text } = await jobSummary(db, sweep, live.states);
     const counts = Object.entries(sweep.counts).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`).join(', ');
     const sched = sweep.spec['scheduler'] as { scheduler: string; grace: number; reductionFactor: number } | undefined;
     this.log(`sweep ${sweep.id}: ${sweep.status}, ${sweep.total} jobs (${counts || 'none'})`);
     this.log(`command: ${sweep.command}`);
+    if (live.line) this.log(live.line);
     if (sched && sched.scheduler !== 'grid') {
       const steps = await db.get<{ n: number | null }>(
         'SELECT SUM(r.step) AS n FROM runs r WHERE r.id IN (SELECT run_id FROM sweep_jobs WHERE sweep_id = ? AND started_at IS NOT NULL)', [sweep.id],
