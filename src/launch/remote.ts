@@ -11,6 +11,7 @@ import type { PlannedJob } from './plan.js';
 import type { RemoteJob } from './shard.js';
 import type { LauncherSettings } from './settings.js';
 import { harnessVersion } from './version.js';
+import { sleep } from '../util/time.js';
 
 /** One remote sweep as its launcher sees it. */
 export interface RemoteSweep {
@@ -55,12 +56,6 @@ export function remoteSweep(db: Db, sweep: Pick<SweepRecord, 'id' | 'spec'>): Re
   if (!spec.launcher || spec.launcher.name === 'local' || !spec.token || !spec.folder) return null;
   return { db, sweepId: sweep.id, token: spec.token, folder: spec.folder, settings: spec.launcher };
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((r) => {
-    const t = setTimeout(r, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
-  });
 
 /** Records what one poll learnt and reports it; returns the jobs it settled. */
 export async function settle(s: RemoteSweep, r: { merged: Merged[]; lost: Lost[] }, events: LaunchEvents = {}): Promise<JobOutcome[]> {
