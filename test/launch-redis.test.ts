@@ -73,7 +73,8 @@ test.serial('a worker killed with SIGKILL mid-job: its job is retried by the oth
     await new Promise((r) => setTimeout(r, 3000));
     first.child.kill('SIGKILL');
     second = worker('kill', ['--lock-seconds', '2']);
-    const code = await Promise.race([ended, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 400_000))]);
+    // a limit that does not keep the test process alive once the sweep has ended
+    const code = await Promise.race([ended, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 400_000).unref())]);
     t.is(code, 0, out + second.log.join('\n'));
     t.true(second.log.some((l) => /job 1 of sweep 1 started \(attempt 2\)/.test(l)), second.log.join('\n'));
     const runs = await query<Run>(db, 'SELECT id, status, config_hash, origin FROM runs');

@@ -89,7 +89,7 @@ test.serial('a task killed with SIGKILL mid-job is submitted again and its job c
     await waitFor('the array task to run', () => (pid = pidWith(join(dir, 'sweep-1-'))) !== null, 120_000);
     await new Promise((r) => setTimeout(r, 4000));
     process.kill(pid!, 'SIGKILL');
-    const code = await Promise.race([ended, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 400_000))]);
+    const code = await Promise.race([ended, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 400_000).unref())]);
     t.is(code, 0, out);
     const folder = await folderOf(db, 1);
     const state = JSON.parse(readFileSync(join(folder, 'slurm.json'), 'utf8')) as { attempts: Record<string, number>; arrays: number };
