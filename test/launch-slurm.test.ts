@@ -79,7 +79,8 @@ function pidWith(needle: string): number | null {
 test.serial('a task killed with SIGKILL mid-job is submitted again and its job completes once', async (t) => {
   const db = tmpDb();
   const dir = mkdtempSync(join(tmpdir(), 'irnn-slurm-sweeps-'));
-  const sweep = spawn(process.execPath, [BIN, 'sweep', 'launcher=slurm', `launcher.dir=${dir}`, 'launcher.poll=1', 'train.steps=3000', 'train.eval_every=100', ...TINY, '--db', db], { env: slurm.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // long enough that the kill lands mid-job on a fast, quiet machine too (a step takes about 1 ms)
+  const sweep = spawn(process.execPath, [BIN, 'sweep', 'launcher=slurm', `launcher.dir=${dir}`, 'launcher.poll=1', 'train.steps=20000', 'train.eval_every=1000', ...TINY, '--db', db], { env: slurm.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   sweep.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   sweep.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -98,7 +99,7 @@ test.serial('a task killed with SIGKILL mid-job is submitted again and its job c
     const runs = await query<{ status: string }>(db, 'SELECT status FROM runs');
     t.deepEqual(runs.map((r) => r.status), ['finished']);
     const steps = await query<{ step: number }>(db, "SELECT step FROM metrics WHERE name = 'valid_mse' ORDER BY step");
-    t.deepEqual(steps.map((s) => s.step), Array.from({ length: 31 }, (_, i) => i * 100), 'one run, evaluated once at each step');
+    t.deepEqual(steps.map((s) => s.step), Array.from({ length: 21 }, (_, i) => i * 1000), 'one run, evaluated once at each step');
   } finally {
     await stop(sweep);
   }
