@@ -7,8 +7,8 @@ import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { sleep } from '../src/util/time.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function which(cmd: string): boolean {
   for (const dir of ['/usr/sbin', '/usr/bin', '/sbin', '/bin', ...(process.env['PATH'] ?? '').split(':')]) if (existsSync(join(dir, cmd))) return true;

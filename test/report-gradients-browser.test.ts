@@ -1,18 +1,16 @@
 // End to end, the issue's check in small: a tanh RNN and an IRNN on the adding problem, trained
 // with the CLI (diagnostics on by default), `irnn runs show` printing how many decades each
 // one's gradient falls, and `irnn report` drawing the gradient-flow panel, opened in headless
-// Chromium (Debian's /usr/bin/chromium): SVG with heat-map cells and lines, no console errors.
+// Chromium (found by scripts/chromium.ts): SVG with heat-map cells and lines, no console errors.
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../scripts/chromium.js';
 
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 function irnn(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -23,10 +21,6 @@ function irnn(args: string[]): Promise<{ code: number; stdout: string; stderr: s
 }
 
 test('irnn runs show and irnn report show the gradient profiles of a tanh RNN and an IRNN', async (t) => {
-  if (!existsSync(CHROMIUM)) {
-    t.fail(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium; .ci/run does this)`);
-    return;
-  }
   const dir = mkdtempSync(join(tmpdir(), 'irnn-gradients-'));
   const db = join(dir, 'results.sqlite');
   const common = ['task.seq_len=40', 'train.steps=20', 'train.eval_every=10', 'model.hidden=16', 'task.test_size=50', '-q', '--db', db];
@@ -56,7 +50,7 @@ test('irnn runs show and irnn report show the gradient profiles of a tanh RNN an
   const rep = await irnn(['report', '--db', db, '--out', out]);
   t.is(rep.code, 0, rep.stderr);
 
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  const { browser } = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     const errors: string[] = [];

@@ -11,8 +11,8 @@ import { Db } from '../src/store/db.js';
 import { TIMING_METRICS, train } from '../src/train/run.js';
 import { checkpointDir, listCheckpoints, readCheckpoint, writeCheckpoint } from '../src/train/checkpoint-file.js';
 import { irnn, irnnDetached, query, tmpDb } from './sweep-helpers.js';
+import { sleep } from '../src/util/time.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const RUN = ['task.seq_len=30', 'model.hidden=24', 'task.test_size=100', 'train.steps=4000', 'train.eval_every=100'];
 
 /** Every metric row of run `id` but the timing ones (TIMING_METRICS), as "step name value" lines. */

@@ -6,9 +6,9 @@ import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { irnn, irnnDetached, query, tmpDb } from './sweep-helpers.js';
+import { sleep } from '../src/util/time.js';
 
 const TINY = ['task.seq_len=20', 'model.hidden=8', 'task.test_size=50'];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Job { idx: number; status: string; run_id: number | null; config_hash: string; worker_pid: number | null }
 interface Run { id: number; status: string; pid: number; config_hash: string }

@@ -13,8 +13,8 @@ import { createRun } from '../src/store/runs.js';
 import { claimJob, createSweep, linkJobRun } from '../src/store/sweeps.js';
 import { TIMING_METRICS } from '../src/train/run.js';
 import { irnn, irnnDetached, query, tmpDb } from './sweep-helpers.js';
+import { sleep } from '../src/util/time.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const TINY = ['task.seq_len=20', 'model.hidden=16', 'task.test_size=50'];
 
 /** Every metric row of a run but the timing ones (TIMING_METRICS), as "step name value" lines. */
