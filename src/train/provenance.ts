@@ -1,18 +1,18 @@
 // What a run records about where it ran: git commit and dirty flag of the harness checkout
 // (util/git.ts: untracked code and configs count), versions (harness, Node, tfjs), host. Missing
 // git is not an error: the fields stay null.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { gitDiff, gitState, HARNESS_ROOT, type GitState } from '../util/git.js';
+import { gitState, HARNESS_ROOT, uncommittedHash, type GitState } from '../util/git.js';
 
 let cached: {
   git: GitState;
   versions: Record<string, string>;
   host: string;
-  /** What a checkpoint is tied to: the commit, plus a hash of the uncommitted changes to tracked
-   *  files when the checkout is dirty (the package version when there is no git). */
+  /** What a checkpoint is tied to: the commit, plus a hash of the uncommitted changes (tracked
+   *  files, and untracked files under src/, experiments/, native/) when the checkout is dirty (the
+   *  package version when there is no git). */
   code: string;
 } | null = null;
 
@@ -20,7 +20,7 @@ export function provenance(): NonNullable<typeof cached> {
   if (cached) return cached;
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   const git = gitState(HARNESS_ROOT);
-  const diff = git.dirty ? createHash('sha256').update(gitDiff(HARNESS_ROOT) ?? '').digest('hex').slice(0, 12) : '';
+  const diff = git.dirty ? (uncommittedHash(HARNESS_ROOT) ?? '').slice(0, 12) : '';
   cached = {
     git,
     code: git.commit === null ? `irnn-harness ${pkg.version}` : `${git.commit.slice(0, 12)}${git.dirty ? `+dirty.${diff}` : ''}`,

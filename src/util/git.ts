@@ -3,6 +3,9 @@
 // configs live (experiments/, src/, native/): a run that used an untracked experiments/model/x.yaml
 // cannot be reproduced from its commit. Results, reports and caches are not code. No git: nulls.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The harness checkout (this file is src/util/git.ts). */
@@ -38,4 +41,23 @@ export function gitState(root: string): GitState {
 /** The uncommitted changes to tracked files (`git diff HEAD`), or null without git. */
 export function gitDiff(root: string): string | null {
   return git(root, ['diff', 'HEAD', '--no-ext-diff']);
+}
+
+/** A hash of everything that makes the checkout differ from its commit: the changes to tracked
+ *  files and the names and contents of untracked files where code and configs live (CODE_DIRS),
+ *  so that adding, changing or removing such a file changes it. Null without git. */
+export function uncommittedHash(root: string): string | null {
+  const diff = gitDiff(root);
+  const listed = git(root, ['ls-files', '--others', '--exclude-standard', '-z', '--', ...CODE_DIRS]);
+  if (diff === null || listed === null) return null;
+  const h = createHash('sha256').update(diff);
+  for (const f of listed.split('\0').filter(Boolean).sort()) {
+    h.update(`\0untracked ${f}\0`);
+    try {
+      h.update(readFileSync(join(root, f)));
+    } catch {
+      h.update('unreadable');
+    }
+  }
+  return h.digest('hex');
 }
