@@ -5,8 +5,8 @@
 import test from 'ava';
 import { planNew } from '../src/launch/plan.js';
 import { makeScheduler, rungValue, selectMetric, type RungScore } from '../src/launch/scheduler.js';
-import { checkpointDir, listCheckpoints } from '../src/train/checkpoint-file.js';
-import { irnn, query, tmpDb } from './sweep-helpers.js';
+import { listCheckpoints } from '../src/train/checkpoint-file.js';
+import { irnn, query, runCheckpointDir, tmpDb } from './sweep-helpers.js';
 
 const asha = (grace = 100, reductionFactor = 3) => makeScheduler({ scheduler: 'asha', grace, reductionFactor });
 const score = (idx: number, rung: number, value: number | null, goal: 'min' | 'max' = 'min'): RungScore => ({ idx, rung, metric: 'valid_mse', value, goal });
@@ -97,7 +97,7 @@ test('irnn sweep sweep.scheduler=asha prunes jobs, says which and why, and promo
     t.regex(p.prune_reason!, /ranks \d of \d/);
     const last = await query<{ s: number }>(db, 'SELECT MAX(step) AS s FROM metrics WHERE run_id = ?', [p.id]);
     t.is(last[0]!.s, p.prune_rung!, 'no metric row after the rung');
-    t.deepEqual(listCheckpoints(checkpointDir(db, p.id)!).map((c) => c.step).pop(), p.prune_rung!, 'a checkpoint at the rung, for a promotion');
+    t.deepEqual(listCheckpoints(await runCheckpointDir(db, p.id)).map((c) => c.step).pop(), p.prune_rung!, 'a checkpoint at the rung, for a promotion');
   }
   const promoted = runs.find((x) => x.id === 2)!;
   t.like(JSON.parse(promoted.resumes_json!), [{ step: 100 }]);

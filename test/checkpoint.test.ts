@@ -57,10 +57,13 @@ test('a damaged newest checkpoint is detected by its checksum and the previous o
   t.is(latestCheckpoint(dir)?.content.meta.step, 1);
 });
 
-test('two stores in one folder keep their checkpoints apart', (t) => {
-  t.not(checkpointDir('results/repro/adding.sqlite', 1), checkpointDir('results/repro/mnist.sqlite', 1));
-  t.is(checkpointDir('results/repro/adding.sqlite', 1), join('results/repro/checkpoints/adding/1'));
-  t.is(checkpointDir(':memory:', 1), null);
+test('two stores in one folder, and two runs with one id, keep their checkpoints apart', (t) => {
+  const run = { id: 1, uid: '3f2a9c1e-0000-4000-8000-000000000000' };
+  t.not(checkpointDir('results/repro/adding.sqlite', run), checkpointDir('results/repro/mnist.sqlite', run));
+  t.not(checkpointDir('results/x.sqlite', run), checkpointDir('results/x.db', run), 'x.sqlite and x.db');
+  t.not(checkpointDir('results/x.sqlite', run), checkpointDir('results/x.sqlite', { id: 1, uid: '77aa9c1e-0000-4000-8000-000000000000' }), 'a store made again at one path');
+  t.is(checkpointDir('results/repro/adding.sqlite', run), join('results/repro/checkpoints/adding.sqlite/1-3f2a9c1e'));
+  t.is(checkpointDir(':memory:', run), null);
 });
 
 /** Trains `steps` steps, saving through a checkpoint file at step `at`; a second trainer built from

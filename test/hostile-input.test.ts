@@ -67,7 +67,7 @@ const run = (id: number, seed: number, extra: Partial<RunRecord> = {}): RunRecor
   id, status: 'finished', task: 'adding', model: 'irnn', seed, config: { seed, model: { hidden: 8, name: 'irnn' } }, configHash: 'h',
   overrides: [], taskInfo: null, details: null, params: 1, step: 2, steps: 2, divergedStep: null, git: { commit: null, dirty: null },
   versions: {}, backend: 'wasm', engine: 'fused', kernel: 'native', simdWidth: 16, host: 'h', startedAt: '', endedAt: null, heartbeatAt: null, error: null,
-  pid: null, checkpoint: null, prune: null, resumes: [], result: null,
+  pid: null, uid: null, stopReason: null, checkpoint: null, prune: null, resumes: [], result: null,
   metrics: { test_mse: 0.1 * (seed + 1) }, ...extra,
 });
 

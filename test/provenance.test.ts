@@ -81,7 +81,7 @@ const fakeRun = (id: number, kernel: string | null, simdWidth: number | null): R
   id, status: 'finished', task: 'adding', model: 'irnn', seed: id, config: {}, configHash: 'h', overrides: [], taskInfo: null, details: null,
   params: 1, step: 2, steps: 2, divergedStep: null, git: { commit: null, dirty: null }, versions: {}, backend: 'wasm', engine: 'fused',
   kernel, simdWidth, host: 'h', startedAt: '', endedAt: null, heartbeatAt: null, error: null, metrics: {},
-  pid: null, checkpoint: null, prune: null, resumes: [], result: null,
+  pid: null, uid: null, stopReason: null, checkpoint: null, prune: null, resumes: [], result: null,
 });
 
 test('the speed section and the provenance section keep native and TypeScript kernels apart', (t) => {

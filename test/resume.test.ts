@@ -9,8 +9,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { composeConfig } from '../src/config/index.js';
 import { Db } from '../src/store/db.js';
 import { TIMING_METRICS, train } from '../src/train/run.js';
-import { checkpointDir, listCheckpoints, readCheckpoint, writeCheckpoint } from '../src/train/checkpoint-file.js';
-import { irnn, irnnDetached, query, tmpDb } from './sweep-helpers.js';
+import { listCheckpoints, readCheckpoint, writeCheckpoint } from '../src/train/checkpoint-file.js';
+import { irnn, irnnDetached, query, runCheckpointDir, tmpDb } from './sweep-helpers.js';
 import { sleep } from '../src/util/time.js';
 
 const RUN = ['task.seq_len=30', 'model.hidden=24', 'task.test_size=100', 'train.steps=4000', 'train.eval_every=100'];
@@ -53,7 +53,7 @@ test('SIGKILL mid-run, a damaged newest checkpoint, then --resume: the run finis
   t.is(killed!.status, 'running', 'left running by the kill');
   t.true(killed!.step < 4000, `killed mid-run (step ${killed!.step})`);
 
-  const files = listCheckpoints(checkpointDir(db, 1)!);
+  const files = listCheckpoints(await runCheckpointDir(db, 1));
   t.is(files.length, 2, 'the newest two are kept');
   const newest = files[1]!;
   const bytes = readFileSync(newest.path);
@@ -68,7 +68,7 @@ test('SIGKILL mid-run, a damaged newest checkpoint, then --resume: the run finis
   t.is(run!.status, 'finished');
   t.like(JSON.parse(run!.resumes_json), [{ step: files[0]!.step, forced: false }]);
   t.is(run!.checkpoint_path, null, 'a finished run keeps no checkpoint');
-  t.deepEqual(listCheckpoints(checkpointDir(db, 1)!), []);
+  t.deepEqual(listCheckpoints(await runCheckpointDir(db, 1)), []);
 });
 
 test('SIGTERM writes a checkpoint between periodic ones; --resume continues exactly from that step', async (t) => {
@@ -110,10 +110,10 @@ test('resuming is refused for a finished run, with overrides, and across code ve
   });
   await store.close();
   t.is(stopped.status, 'interrupted');
-  const file = listCheckpoints(checkpointDir(db, 2)!).pop()!;
+  const file = listCheckpoints(await runCheckpointDir(db, 2)).pop()!;
   t.is(file.step, 200);
   const content = readCheckpoint(file.path);
-  writeCheckpoint(checkpointDir(db, 2)!, { ...content, meta: { ...content.meta, code: 'an-older-commit' } }, 2);
+  writeCheckpoint(await runCheckpointDir(db, 2), { ...content, meta: { ...content.meta, code: 'an-older-commit' } }, 2);
   const refused = await irnn(['run', '--resume', '2', '--db', db]);
   t.is(refused.code, 2);
   t.regex(refused.stderr, /written by code version an-older-commit, this is .*Resume anyway with --force/);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Db } from '../src/store/db.js';
+import { checkpointDir } from '../src/train/checkpoint-file.js';
 
 export const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
 
@@ -32,4 +33,10 @@ export async function query<T>(path: string, sql: string, params: Array<string |
   } finally {
     await db.close();
   }
+}
+
+/** The checkpoint folder of run `id` of the store at `path` (it is named by the run's uid too). */
+export async function runCheckpointDir(path: string, id: number): Promise<string> {
+  const [row] = await query<{ uid: string | null }>(path, 'SELECT uid FROM runs WHERE id = ?', [id]);
+  return checkpointDir(path, { id, uid: row?.uid ?? null })!;
 }

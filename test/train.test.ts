@@ -87,12 +87,15 @@ test.serial('an abort marks the run interrupted and keeps what was logged', asyn
   await db.close();
 });
 
-test.serial('a task error marks the run failed and rethrows', async (t) => {
+test.serial('a task error is thrown before the run exists; an error mid-run marks it failed and rethrows', async (t) => {
   const db = await tmpDb();
   const resolved = composeConfig({ overrides: small });
   (resolved.config.task as Record<string, unknown>)['seq_len'] = 1; // bypasses the config checks on purpose
   await t.throwsAsync(train({ resolved, db }), { message: /seq_len/ });
-  const runs = await db.all<{ status: string }>('SELECT status FROM runs');
-  t.deepEqual(runs.map((r) => r.status), ['failed']);
+  t.deepEqual(await db.all('SELECT status FROM runs'), [], 'nothing stored');
+  const boom = composeConfig({ overrides: [...small, 'train.steps=20'] });
+  await t.throwsAsync(train({ resolved: boom, db, events: { onStep: (e) => { if (e.step === 5) throw new Error('boom at 5'); } } }), { message: 'boom at 5' });
+  const runs = await db.all<{ status: string; error: string; step: number }>('SELECT status, error, step FROM runs');
+  t.deepEqual(runs, [{ status: 'failed', error: 'boom at 5', step: 5 }]);
   await db.close();
 });

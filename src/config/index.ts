@@ -25,6 +25,17 @@ export interface ResolvedConfig {
  *  jobs run: a run is recognised whichever launcher trained it). */
 const COSMETIC = ['train.log_every', 'train.diagnostics', 'train.checkpoint_every', 'train.checkpoint_keep', 'sweep', 'budget', 'launcher'];
 
+/** Keys added after runs were stored, at the value that leaves every earlier run's result as it
+ *  was: hashed only when set to something else, so runs stored before a key existed keep their
+ *  identity (and sweeps still find them done). A run that exploded under the default
+ *  diverge_factor would have been recorded diverged; no finished run in the committed stores did. */
+const NEUTRAL: Record<string, unknown> = {
+  'train.patience': null,
+  'train.plateau': null,
+  'train.plateau_min_improvement': 0.01,
+  'train.diverge_factor': 1e6,
+};
+
 export function composeConfig(opts: { overrides: string[]; root?: string }): ResolvedConfig {
   const composed = compose(opts);
   const tree = interpolate(composed.tree);
@@ -42,11 +53,13 @@ export function composeConfig(opts: { overrides: string[]; root?: string }): Res
 /** The run identity: sha256 of the resolved config (which includes the seed), cosmetic keys removed. */
 export function configHash(config: Config): string {
   const copy = structuredClone(config) as unknown as Tree;
-  for (const key of COSMETIC) {
+  const drop = (key: string, when?: (v: unknown) => boolean) => {
     const path = key.split('.');
     const last = path.pop()!;
     const section = path.reduce<Tree | undefined>((t, k) => t?.[k] as Tree | undefined, copy);
-    if (section) delete section[last];
-  }
+    if (section && (!when || when(section[last]))) delete section[last];
+  };
+  for (const key of COSMETIC) drop(key);
+  for (const [key, value] of Object.entries(NEUTRAL)) drop(key, (v) => v === value);
   return createHash('sha256').update(canonicalJson(copy)).digest('hex').slice(0, 16);
 }

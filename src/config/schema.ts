@@ -15,6 +15,10 @@ export interface Config {
     eval_every: number;
     log_every: number;
     target: number | null;
+    patience?: number | null;
+    plateau?: number | null;
+    plateau_min_improvement?: number;
+    diverge_factor?: number | null;
     checkpoint_every?: number | null;
     checkpoint_keep?: number;
     [k: string]: Value | undefined;
@@ -108,6 +112,11 @@ export function validate(tree: Tree, known: { tasks: string[]; optimizers: strin
   need(tree, 'train.eval_every', 'int>0');
   need(tree, 'train.log_every', 'int>0');
   need(tree, 'train.target', 'number', { nullable: true });
+  need(tree, 'train.patience', 'int>0', { nullable: true });
+  need(tree, 'train.plateau', 'number>0', { nullable: true });
+  if ((getPath(tree, 'train.plateau').value as number) >= 1) fail('train.plateau', 'a fraction of the steps between 0 and 1', getPath(tree, 'train.plateau').value);
+  need(tree, 'train.plateau_min_improvement', 'number>=0');
+  need(tree, 'train.diverge_factor', 'number>0', { nullable: true });
   need(tree, 'train.diagnostics', ['auto', true, false], { nullable: true });
   need(tree, 'train.checkpoint_every', 'int>0', { nullable: true });
   need(tree, 'train.checkpoint_keep', 'int>0');

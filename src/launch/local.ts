@@ -9,8 +9,8 @@ import { createRequire } from 'node:module';
 import { extname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Db } from '../store/db.js';
-import { findFinished, type SameCode } from '../store/runs.js';
-import { endJob, getJob, interruptRun, requeueJob, skipJob, type JobStatus } from '../store/sweeps.js';
+import { findFinished, releaseStaleRun, type SameCode } from '../store/runs.js';
+import { endJob, getJob, requeueJob, skipJob, type JobStatus } from '../store/sweeps.js';
 import type { Prune } from '../train/run.js';
 import type { RungScore, Scheduler } from './scheduler.js';
 
@@ -218,7 +218,7 @@ export async function launchLocal(opts: {
       const error = last ? `${why}: ${last}` : why;
       const status = signal || stopped !== 'done' ? 'interrupted' : 'failed';
       const runId = slot.runId ?? recorded.runId;
-      if (runId !== null) await interruptRun(db, runId, error);
+      if (runId !== null) await releaseStaleRun(db, runId, error); // its worker is gone
       await endJob(db, sweepId, job.idx, { status, runId, error });
       report({ idx: job.idx, status, runId, error, metrics: {}, seconds }, slot.dispatch);
       if (status === 'failed' && opts.failFast) stop('fail-fast');

@@ -7,8 +7,8 @@
 import { composeConfig, configHash, type Config } from '../config/index.js';
 import { expandSweep } from '../config/sweep.js';
 import type { Db } from '../store/db.js';
-import { findFinishedRun, isSameCode, type SameCode } from '../store/runs.js';
-import { endJob, getSweep, interruptRun, linkJobRun, requeueJob, runStatus, type JobRecord, type SweepRecord } from '../store/sweeps.js';
+import { findFinishedRun, getRun, isSameCode, releaseStaleRun, type SameCode } from '../store/runs.js';
+import { endJob, getSweep, linkJobRun, requeueJob, runStatus, type JobRecord, type SweepRecord } from '../store/sweeps.js';
 import { provenance } from '../train/provenance.js';
 import { runCheckpoint } from '../train/resume.js';
 import { schedulerSettings, type SchedulerSettings } from './scheduler.js';
@@ -126,9 +126,19 @@ async function orphanRun(db: Db, configHash: string, staleMs?: number): Promise<
        AND id NOT IN (SELECT run_id FROM sweep_jobs WHERE run_id IS NOT NULL) ORDER BY id DESC`,
     [configHash],
   );
-  const lost = rows.filter((r) => isStale({ pid: r.pid, host: r.host, beat: r.heartbeat_at, staleMs }));
-  for (const r of lost) await interruptRun(db, r.id, 'its process was lost before its sweep job recorded it');
-  return lost[0]?.id ?? null;
+  const lost: number[] = [];
+  for (const r of rows) {
+    if (!isStale({ pid: r.pid, host: r.host, beat: r.heartbeat_at, staleMs })) continue;
+    if ((await releaseStaleRun(db, r.id, 'its process was lost before its sweep job recorded it', { staleMs })) === null) lost.push(r.id);
+  }
+  return lost[0] ?? null;
+}
+
+/** The run of a job whose worker is gone is marked interrupted, unless another live process holds
+ *  it (`irnn run --resume` of that run, say): then the sweep cannot take the job, and says who has it. */
+async function releaseLostJobRun(db: Db, sweepId: number, idx: number, runId: number, staleMs?: number): Promise<void> {
+  const holder = await releaseStaleRun(db, runId, `its worker was lost; sweep ${sweepId} was resumed`, { staleMs });
+  if (holder !== null) throw new UserError(`sweep ${sweepId}: job ${idx}'s run ${runId} is being trained by ${holder}; wait for it to end or stop it, then resume the sweep`);
 }
 
 /** Resuming: waits for jobs that are still alive elsewhere, adopts runs that finished although
@@ -166,14 +176,15 @@ export async function planResume(
       await endJob(db, sweepId, j.idx, { status, runId });
       continue;
     }
-    if (status === 'running') await interruptRun(db, runId!, `its worker was lost; sweep ${sweepId} was resumed`);
+    if (status === 'running') await releaseLostJobRun(db, sweepId, j.idx, runId!, o.staleMs);
     const plannedJob = { idx: j.idx, overrides: j.overrides, configHash, doneRunId: null, doneByOtherCode: false };
     if (j.status === 'pruned' && runId !== null && settings.scheduler !== 'grid') {
       paused.push({ ...plannedJob, resume: runId });
       continue;
     }
     // An interrupted run goes on from its checkpoint; a failed one (or one without) starts afresh.
-    const ckpt = runId !== null && status !== 'failed' ? runCheckpoint(db, runId, o.warn) : null;
+    const run = runId !== null && status !== 'failed' ? await getRun(db, runId) : undefined;
+    const ckpt = run ? runCheckpoint(db, run, o.warn) : null;
     const wrote = ckpt?.content.meta['code'] as string | undefined;
     if (ckpt && wrote !== provenance().code) versions.push(`job ${j.idx} (run ${runId}, ${wrote})`);
     await requeueJob(db, sweepId, j.idx, configHash);

@@ -97,4 +97,17 @@ export const MIGRATIONS: string[] = [
   // merging the same shard twice adds nothing; null for runs written straight into this store.
   `ALTER TABLE runs ADD COLUMN origin TEXT;
    CREATE UNIQUE INDEX runs_by_origin ON runs (origin);`,
+  // 7: identities and claims. The store gets an identity when it is created (or first migrated):
+  // checkpoints carry it and a run's own `uid`, so a checkpoint is never resumed into another store
+  // or another run that happens to have the same id. `claim` is the token of the one process that
+  // may write a running run (a compare-and-set in runs.ts); `stop_reason` says why a run finished
+  // before its last step (a target, patience or plateau rule).
+  `CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+   INSERT INTO store_meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))));
+   INSERT INTO store_meta (key, value) VALUES ('created_at', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+   ALTER TABLE runs ADD COLUMN uid TEXT;
+   UPDATE runs SET uid = lower(hex(randomblob(16)));
+   CREATE UNIQUE INDEX runs_by_uid ON runs (uid);
+   ALTER TABLE runs ADD COLUMN claim TEXT;
+   ALTER TABLE runs ADD COLUMN stop_reason TEXT;`,
 ];

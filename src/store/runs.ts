@@ -1,5 +1,11 @@
 // Runs and metrics in the store: create a run, log metrics, finish it, read runs back as plain
 // objects (config and JSON columns parsed, `metrics` = the last logged value of each metric).
+// One writer per run: creating or resuming a run takes its claim (a token, with pid, host and
+// heartbeat) in one compare-and-set, and every write of the claiming process names the token, so
+// a process that lost its claim cannot write another's run.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { UserError } from '../util/errors.js';
+import { isStale } from '../util/process.js';
 import type { Db } from './db.js';
 
 export type RunStatus = 'running' | 'finished' | 'failed' | 'diverged' | 'interrupted' | 'pruned';
@@ -13,6 +19,26 @@ export interface Resume {
   code: string;
   checkpointCode: string;
   forced: boolean;
+  /** The commit (and whether the checkout was dirty) the continuation ran at; absent in
+   *  resumes recorded before it was. */
+  git?: { commit: string | null; dirty: boolean | null };
+  host?: string;
+}
+
+/** The right to write a running run: its id, its identity (`uid`, never shared by two runs of any
+ *  store) and the token of this claim. */
+export interface RunClaim {
+  id: number;
+  uid: string;
+  token: string;
+}
+
+/** A write by a process whose claim on the run was taken over (its heartbeat went stale and
+ *  another process resumed the run): the process must stop without writing anything more. */
+export class ClaimLost extends UserError {
+  constructor(runId: number, holder: string) {
+    super(`run ${runId} was taken over by ${holder}; this process stopped without writing to it`);
+  }
 }
 
 export interface NewRun {
@@ -56,6 +82,10 @@ export interface RunRecord {
   host: string | null;
   /** The process that trains (or last trained) the run. */
   pid: number | null;
+  /** The run's identity, unique across stores (null only in stores read before migration 7). */
+  uid: string | null;
+  /** Why a finished run stopped before its last step (target, patience, plateau); null otherwise. */
+  stopReason: string | null;
   startedAt: string;
   endedAt: string | null;
   heartbeatAt: string | null;
@@ -113,45 +143,125 @@ interface RunRow {
   prune_rung: number | null;
   prune_reason: string | null;
   resumes_json: string | null;
+  uid?: string | null;
+  claim?: string | null;
+  stop_reason?: string | null;
 }
 
 const now = () => new Date().toISOString();
 const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
 
-/** Inserts a run. `link` runs in the same transaction with the new id (a sweep job links its run
- *  there), so a process killed in between leaves neither a run nor a link behind. */
-export async function createRun(db: Db, r: NewRun, link?: (runId: number) => Promise<void>): Promise<number> {
+const newToken = () => randomBytes(12).toString('hex');
+
+/** The store's identity, made when it was created (or first migrated to schema 7); null for a
+ *  store read as it is from before then. */
+export async function storeId(db: Db): Promise<string | null> {
+  if (!(await db.hasTable('store_meta'))) return null;
+  return (await db.get<{ value: string }>("SELECT value FROM store_meta WHERE key = 'store_id'"))?.value ?? null;
+}
+
+/** Inserts a run, claimed by the creating process. `link` runs in the same transaction with the
+ *  new id (a sweep job links its run there), so a process killed in between leaves neither a run
+ *  nor a link behind. */
+export async function startRun(db: Db, r: NewRun, link?: (runId: number) => Promise<void>): Promise<RunClaim> {
+  const uid = randomUUID();
+  const token = newToken();
   return db.transaction(async () => {
     const res = await db.run(
       `INSERT INTO runs (status, task, model, seed, config_json, config_hash, overrides_json, steps,
-         git_commit, git_dirty, versions_json, host, pid, started_at, heartbeat_at)
-       VALUES ('running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         git_commit, git_dirty, versions_json, host, pid, started_at, heartbeat_at, uid, claim)
+       VALUES ('running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [r.task, r.model, r.seed, JSON.stringify(r.config), r.configHash, JSON.stringify(r.overrides), r.steps,
-        r.git.commit, r.git.dirty === null ? null : r.git.dirty ? 1 : 0, JSON.stringify(r.versions), r.host, r.pid, now(), now()],
+        r.git.commit, r.git.dirty === null ? null : r.git.dirty ? 1 : 0, JSON.stringify(r.versions), r.host, r.pid, now(), now(), uid, token],
     );
     await link?.(res.lastID);
-    return res.lastID;
+    return { id: res.lastID, uid, token };
   });
 }
 
-/** Takes a run up again from a checkpoint at `step`: running in this process, metric rows logged
- *  after the checkpoint removed (the continuation logs them again), the resume recorded. */
-export async function resumeRun(db: Db, id: number, o: { step: number; pid: number; host: string; resume: Resume }): Promise<void> {
-  await db.transaction(async () => {
-    const row = await db.get<{ resumes_json: string | null }>('SELECT resumes_json FROM runs WHERE id = ?', [id]);
-    const resumes = [...(row?.resumes_json ? (JSON.parse(row.resumes_json) as Resume[]) : []), o.resume];
+/** `startRun` for callers that only need the id. */
+export async function createRun(db: Db, r: NewRun, link?: (runId: number) => Promise<void>): Promise<number> {
+  return (await startRun(db, r, link)).id;
+}
+
+interface ClaimRow {
+  status: RunStatus;
+  pid: number | null;
+  host: string | null;
+  heartbeat_at: string | null;
+  uid: string | null;
+  resumes_json: string | null;
+}
+
+const holderOf = (r: { pid: number | null; host: string | null; heartbeat_at: string | null }) =>
+  `pid ${r.pid ?? '?'} on ${r.host ?? '?'} (heartbeat ${r.heartbeat_at ?? 'never'})`;
+
+/** Whether a `running` row is held by a live process: on this host its pid lives, elsewhere its
+ *  heartbeat is recent. */
+function liveHolder(r: ClaimRow, staleMs?: number): boolean {
+  return r.status === 'running' && !isStale({ pid: r.pid, host: r.host, beat: r.heartbeat_at, staleMs });
+}
+
+/** Takes a run up again from a checkpoint at `step`, in one compare-and-set: a run that a live
+ *  process holds is refused (UserError naming the holder); otherwise the run is running in this
+ *  process under a new claim, metric rows logged after the checkpoint are removed (the
+ *  continuation logs them again), and the resume is recorded. */
+export async function resumeRun(db: Db, id: number, o: { step: number; pid: number; host: string; resume: Resume; staleMs?: number }): Promise<RunClaim> {
+  const token = newToken();
+  return db.transaction(async () => {
+    const row = await db.get<ClaimRow>('SELECT status, pid, host, heartbeat_at, uid, resumes_json FROM runs WHERE id = ?', [id]);
+    if (!row) throw new UserError(`run ${id}: no such run in ${db.path}`);
+    if (liveHolder(row, o.staleMs)) throw new UserError(`run ${id} is being trained by ${holderOf(row)}`);
+    const resumes = [...(row.resumes_json ? (JSON.parse(row.resumes_json) as Resume[]) : []), o.resume];
     await db.run('DELETE FROM metrics WHERE run_id = ? AND step > ?', [id, o.step]);
+    await db.run('DELETE FROM diagnostics WHERE run_id = ? AND step > ?', [id, o.step]);
+    const uid = row.uid ?? randomUUID();
     await db.run(
       `UPDATE runs SET status = 'running', step = ?, pid = ?, host = ?, ended_at = NULL, error = NULL, diverged_step = NULL,
-         prune_rung = NULL, prune_reason = NULL, resumes_json = ?, heartbeat_at = ? WHERE id = ?`,
-      [o.step, o.pid, o.host, JSON.stringify(resumes), now(), id],
+         prune_rung = NULL, prune_reason = NULL, stop_reason = NULL, resumes_json = ?, heartbeat_at = ?, uid = ?, claim = ? WHERE id = ?`,
+      [o.step, o.pid, o.host, JSON.stringify(resumes), now(), uid, token, id],
     );
+    return { id, uid, token };
   });
+}
+
+/** Marks a `running` run interrupted when no live process holds it (its process is gone, or its
+ *  heartbeat is older than `staleMs`): one compare-and-set. Returns null when done (or the run
+ *  was not running), or the live holder, which is left alone. */
+export async function releaseStaleRun(db: Db, id: number, reason: string, o: { staleMs?: number } = {}): Promise<string | null> {
+  return db.transaction(async () => {
+    const row = await db.get<ClaimRow>('SELECT status, pid, host, heartbeat_at, uid, resumes_json FROM runs WHERE id = ?', [id]);
+    if (!row || row.status !== 'running') return null;
+    if (liveHolder(row, o.staleMs)) return holderOf(row);
+    await db.run("UPDATE runs SET status = 'interrupted', error = COALESCE(error, ?), ended_at = ?, claim = NULL WHERE id = ? AND status = 'running'", [
+      reason, now(), id,
+    ]);
+    return null;
+  });
+}
+
+/** Refuses a write by a process whose claim was taken over. Runs inside the caller's transaction
+ *  (or alone); refreshes the heartbeat as it checks. */
+async function holdClaim(db: Db, id: number, token: string | undefined, set = '', params: Array<string | number | null> = []): Promise<void> {
+  if (token === undefined) {
+    if (set) await db.run(`UPDATE runs SET ${set}, heartbeat_at = ? WHERE id = ?`, [...params, now(), id]);
+    return;
+  }
+  const r = await db.run(`UPDATE runs SET ${set ? `${set}, ` : ''}heartbeat_at = ? WHERE id = ? AND claim = ?`, [...params, now(), id, token]);
+  if (r.changes === 0) {
+    const row = await db.get<ClaimRow>('SELECT status, pid, host, heartbeat_at FROM runs WHERE id = ?', [id]);
+    throw new ClaimLost(id, row ? holderOf(row) : 'nobody (the run is gone)');
+  }
+}
+
+/** Checks (and refreshes) a claim before a write outside the store, such as a checkpoint file. */
+export async function checkClaim(db: Db, claim: RunClaim): Promise<void> {
+  await holdClaim(db, claim.id, claim.token);
 }
 
 /** The newest checkpoint of a run (null: it has none any more). */
-export async function recordCheckpoint(db: Db, id: number, c: { path: string; step: number } | null): Promise<void> {
-  await db.run('UPDATE runs SET checkpoint_path = ?, checkpoint_step = ?, heartbeat_at = ? WHERE id = ?', [c?.path ?? null, c?.step ?? null, now(), id]);
+export async function recordCheckpoint(db: Db, id: number, c: { path: string; step: number } | null, claim?: string): Promise<void> {
+  await holdClaim(db, id, claim, 'checkpoint_path = ?, checkpoint_step = ?', [c?.path ?? null, c?.step ?? null]);
 }
 
 /** Facts known once the run is built: backend, engine and the kernel behind it, task info,
@@ -160,27 +270,28 @@ export async function describeRun(
   db: Db,
   id: number,
   d: { backend: string; engine: string; kernel?: { impl: string; simdWidth: number | null } | null; taskInfo: Record<string, unknown>; params: number },
+  claim?: string,
 ): Promise<void> {
-  await db.run('UPDATE runs SET backend = ?, engine = ?, kernel = ?, simd_width = ?, task_info_json = ?, params = ?, heartbeat_at = ? WHERE id = ?', [
-    d.backend, d.engine, d.kernel?.impl ?? null, d.kernel?.simdWidth ?? null, JSON.stringify(d.taskInfo), d.params, now(), id,
+  await holdClaim(db, id, claim, 'backend = ?, engine = ?, kernel = ?, simd_width = ?, task_info_json = ?, params = ?', [
+    d.backend, d.engine, d.kernel?.impl ?? null, d.kernel?.simdWidth ?? null, JSON.stringify(d.taskInfo), d.params,
   ]);
 }
 
 /** Records metrics at a step (idempotent: logging the same step again replaces the values). */
-export async function logMetrics(db: Db, runId: number, step: number, metrics: Record<string, number>): Promise<void> {
+export async function logMetrics(db: Db, runId: number, step: number, metrics: Record<string, number>, claim?: string): Promise<void> {
   const wall = Date.now() / 1000;
   await db.transaction(async () => {
+    await holdClaim(db, runId, claim, 'step = MAX(step, ?)', [step]);
     for (const [name, value] of Object.entries(metrics)) {
       await db.run('INSERT OR REPLACE INTO metrics (run_id, step, name, value, wall_time) VALUES (?, ?, ?, ?, ?)', [
         runId, step, name, Number.isFinite(value) ? value : null, wall,
       ]);
     }
-    await db.run('UPDATE runs SET step = MAX(step, ?), heartbeat_at = ? WHERE id = ?', [step, now(), runId]);
   });
 }
 
-export async function heartbeat(db: Db, runId: number, step: number): Promise<void> {
-  await db.run('UPDATE runs SET step = MAX(step, ?), heartbeat_at = ? WHERE id = ?', [step, now(), runId]);
+export async function heartbeat(db: Db, runId: number, step: number, claim?: string): Promise<void> {
+  await holdClaim(db, runId, claim, 'step = MAX(step, ?)', [step]);
 }
 
 export async function finishRun(
@@ -193,12 +304,17 @@ export async function finishRun(
     error?: string | null;
     details?: unknown;
     prune?: { rung: number; reason: string };
+    stopReason?: string | null;
   },
+  claim?: string,
 ): Promise<void> {
-  await db.run(
-    `UPDATE runs SET status = ?, step = ?, diverged_step = ?, error = ?, details_json = COALESCE(?, details_json),
-       prune_rung = ?, prune_reason = ?, ended_at = ?, heartbeat_at = ? WHERE id = ?`,
-    [f.status, f.step, f.divergedStep ?? null, f.error ?? null, json(f.details), f.prune?.rung ?? null, f.prune?.reason ?? null, now(), now(), id],
+  await holdClaim(
+    db,
+    id,
+    claim,
+    `status = ?, step = ?, diverged_step = ?, error = ?, details_json = COALESCE(?, details_json),
+       prune_rung = ?, prune_reason = ?, stop_reason = ?, ended_at = ?, claim = NULL`,
+    [f.status, f.step, f.divergedStep ?? null, f.error ?? null, json(f.details), f.prune?.rung ?? null, f.prune?.reason ?? null, f.stopReason ?? null, now()],
   );
 }
 
@@ -226,6 +342,8 @@ function toRecord(r: RunRow, metrics: Record<string, number | null>, result: Run
     simdWidth: r.simd_width ?? null,
     host: r.host,
     pid: r.pid,
+    uid: r.uid ?? null,
+    stopReason: r.stop_reason ?? null,
     startedAt: r.started_at,
     endedAt: r.ended_at,
     heartbeatAt: r.heartbeat_at,

@@ -139,12 +139,6 @@ export async function requeueJob(db: Db, sweepId: number, idx: number, configHas
 }
 
 /** Marks a run that lost its process as interrupted; its metric rows stay as they were. */
-export async function interruptRun(db: Db, runId: number, reason: string): Promise<void> {
-  await db.run("UPDATE runs SET status = 'interrupted', error = COALESCE(error, ?), ended_at = ? WHERE id = ? AND status = 'running'", [
-    reason, now(), runId,
-  ]);
-}
-
 export async function runStatus(db: Db, runId: number): Promise<string | undefined> {
   return (await db.get<{ status: string }>('SELECT status FROM runs WHERE id = ?', [runId]))?.status;
 }

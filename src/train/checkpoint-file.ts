@@ -4,8 +4,9 @@
 // falls back to the previous file when the newest is damaged. Knows nothing of models or stores.
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
-import { endianness } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { endianness, hostname } from 'node:os';
+import { pidAlive } from '../util/process.js';
 
 const MAGIC = 'IRNNCKPT';
 const FORMAT = 1;
@@ -30,11 +31,23 @@ export interface CheckpointContent {
 export class CheckpointError extends Error {}
 
 /** Where a run's checkpoints live: beside its store, `<store folder>/checkpoints/<store file
- *  stem>/<run id>/`, so two stores in one folder never share a run's folder. An in-memory store
- *  has none (null). */
-export function checkpointDir(dbPath: string, runId: number): string | null {
+ *  name>/<run id>-<first 8 characters of the run's uid>/`, so two stores in one folder (x.sqlite,
+ *  x.db) never share a folder, and neither do two runs with the same id (a store deleted and made
+ *  again at the same path). The checkpoint itself names its store and run, and resume checks
+ *  both. An in-memory store has none (null). */
+export function checkpointDir(dbPath: string, run: { id: number; uid: string | null }): string | null {
   if (dbPath === ':memory:' || dbPath === '') return null;
-  return join(dirname(dbPath), 'checkpoints', basename(dbPath, extname(dbPath)), String(runId));
+  const tag = run.uid ? `${run.id}-${run.uid.replace(/-/g, '').slice(0, 8)}` : String(run.id);
+  return join(dirname(dbPath), 'checkpoints', basename(dbPath), tag);
+}
+
+/** This process's temporary file names end in `.tmp-<host>-<pid>`; another's are left alone
+ *  unless its process is known to be gone (same host, pid dead): what a killed writer left. */
+const TMP = /\.tmp-(.+)-(\d+)$/;
+function leftByDeadWriter(file: string): boolean {
+  const m = TMP.exec(file);
+  if (!m) return false;
+  return m[1] === hostname() && Number(m[2]) !== process.pid && !pidAlive(Number(m[2]));
 }
 
 const dtypeOf = (a: TensorData): DType => (a instanceof Float64Array ? 'float64' : a instanceof Int32Array ? 'int32' : 'float32');
@@ -103,10 +116,10 @@ export function listCheckpoints(dir: string): Array<{ path: string; step: number
  *  checkpoint's name. */
 export function writeCheckpoint(dir: string, c: CheckpointContent, keep: number): { path: string; bytes: number } {
   mkdirSync(dir, { recursive: true });
-  for (const f of readdirSync(dir)) if (f.includes('.tmp-')) rmSync(join(dir, f), { force: true }); // left by a killed writer
+  for (const f of readdirSync(dir)) if (leftByDeadWriter(f)) rmSync(join(dir, f), { force: true });
   const buf = encode(c);
   const path = join(dir, `step-${String(c.meta.step).padStart(12, '0')}.ckpt`);
-  const tmp = `${path}.tmp-${process.pid}`;
+  const tmp = `${path}.tmp-${hostname()}-${process.pid}`;
   const fd = openSync(tmp, 'w');
   try {
     for (let at = 0; at < buf.length; ) at += writeSync(fd, buf, at, buf.length - at);

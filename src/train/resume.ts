@@ -4,7 +4,7 @@
 // Trains nothing; train() does the restoring.
 import { configHash, type Config, type ResolvedConfig } from '../config/index.js';
 import type { Db } from '../store/db.js';
-import { getRun } from '../store/runs.js';
+import { getRun, storeId, type RunRecord } from '../store/runs.js';
 import { UserError } from '../util/errors.js';
 import { isStale } from '../util/process.js';
 import { checkpointDir, latestCheckpoint, type CheckpointContent } from './checkpoint-file.js';
@@ -20,17 +20,28 @@ export interface ResumePlan {
   forced: boolean;
 }
 
-/** What a checkpoint says about who wrote it, next to the trainer state. */
+/** What a checkpoint says about who wrote it, next to the trainer state: the run (its id in its
+ *  store, and its uid, which no other run of any store has) and the store's identity. */
 export interface CheckpointFacts {
   step: number;
   runId: number;
+  runUid: string;
+  storeId: string | null;
   code: string;
   configHash: string;
 }
 
 /** The newest readable checkpoint of a run, or null. Damaged files are reported through `warn`. */
-export function runCheckpoint(db: Db, runId: number, warn?: (line: string) => void): ResumePlan['checkpoint'] | null {
-  return latestCheckpoint(checkpointDir(db.path, runId), warn);
+export function runCheckpoint(db: Db, run: Pick<RunRecord, 'id' | 'uid'>, warn?: (line: string) => void): ResumePlan['checkpoint'] | null {
+  return latestCheckpoint(checkpointDir(db.path, run), warn);
+}
+
+/** Why a checkpoint may not continue this run of this store (null: it may). */
+export function foreignCheckpoint(facts: Partial<CheckpointFacts>, run: Pick<RunRecord, 'id' | 'uid' | 'config'>, store: string | null): string | null {
+  if (facts.storeId !== store) return `it was written for store ${facts.storeId ?? '(unnamed)'}, this store is ${store ?? '(unnamed)'}`;
+  if (facts.runUid !== run.uid || facts.runId !== run.id) return `it belongs to run ${facts.runId ?? '?'} (${facts.runUid ?? 'no uid'}), not to this run (${run.uid})`;
+  if (facts.configHash !== configHash(run.config as unknown as Config)) return 'it was written for another config';
+  return null;
 }
 
 /** Refuses (UserError, exit code 2) a run that cannot be continued, before anything changes. */
@@ -41,15 +52,14 @@ export async function prepareResume(db: Db, runId: number, o: { force?: boolean;
   if (run.status === 'running' && !isStale({ pid: run.pid, host: run.host, beat: run.heartbeatAt, staleMs: o.staleMs })) {
     throw new UserError(`run ${runId} is still running (pid ${run.pid} on ${run.host}, heartbeat ${run.heartbeatAt})`);
   }
-  const checkpoint = runCheckpoint(db, runId, o.warn);
+  const checkpoint = runCheckpoint(db, run, o.warn);
   if (!checkpoint) {
-    throw new UserError(`run ${runId} has no checkpoint to resume from in ${checkpointDir(db.path, runId)} (train.checkpoint_every sets how often one is written)`);
+    throw new UserError(`run ${runId} has no checkpoint to resume from in ${checkpointDir(db.path, run)} (train.checkpoint_every sets how often one is written)`);
   }
   const facts = checkpoint.content.meta as unknown as CheckpointFacts;
   const config = run.config as unknown as Config;
-  if (facts.runId !== runId || facts.configHash !== configHash(config)) {
-    throw new UserError(`run ${runId}: the checkpoint ${checkpoint.path} belongs to another run or config`);
-  }
+  const foreign = foreignCheckpoint(facts, run, await storeId(db));
+  if (foreign) throw new UserError(`run ${runId}: the checkpoint ${checkpoint.path} is not this run's: ${foreign}`);
   const code = provenance().code;
   const forced = facts.code !== code;
   if (forced && !o.force) {
