@@ -14,7 +14,7 @@ import { ClaimLost, getRun, releaseStaleRun, resumeRun, storeId } from '../src/s
 import { listCheckpoints, readCheckpoint, writeCheckpoint } from '../src/train/checkpoint-file.js';
 import { prepareResume } from '../src/train/resume.js';
 import { train } from '../src/train/run.js';
-import { uncommittedHash } from '../src/util/git.js';
+import { gitState, uncommittedHash } from '../src/util/git.js';
 import { irnn, query, runCheckpointDir } from './sweep-helpers.js';
 
 const RUN = ['task.seq_len=10', 'model.hidden=8', 'task.test_size=50', 'task.valid_size=50', 'train.eval_every=50', 'train.checkpoint_every=50'];
@@ -155,6 +155,25 @@ test('the code version changes with an untracked file under src/, experiments/ o
   writeFileSync(join(root, 'results', 'out.txt'), 'not code');
   writeFileSync(join(root, 'src', 'new.ts'), 'export const x = 1;\n');
   t.is(uncommittedHash(root), withFile, 'results are not code');
+});
+
+test('a committed store or report that changes does not make the checkout dirty; a changed source file does', (t) => {
+  const root = folder();
+  const git = (...a: string[]) => execFileSync('git', a, { cwd: root, stdio: 'ignore' });
+  git('init', '-q');
+  for (const f of ['results/repro/x.sqlite', 'reports/repro/x.md', 'src/a.ts']) {
+    mkdirSync(join(root, dirname(f)), { recursive: true });
+    writeFileSync(join(root, f), 'v1');
+  }
+  git('add', '.');
+  git('-c', 'user.email=a@b', '-c', 'user.name=a', 'commit', '-q', '-m', 'one');
+  writeFileSync(join(root, 'results/repro/x.sqlite'), 'v2');
+  writeFileSync(join(root, 'reports/repro/x.md'), 'v2');
+  t.is(gitState(root).dirty, false, 'the evidence a campaign writes');
+  const clean = uncommittedHash(root);
+  writeFileSync(join(root, 'src/a.ts'), 'v2');
+  t.is(gitState(root).dirty, true);
+  t.not(uncommittedHash(root), clean);
 });
 
 test('bad task parameters exit 2 and leave no run in the store', async (t) => {

@@ -14,6 +14,10 @@ export const HARNESS_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Folders whose untracked files change what a run computes. */
 export const CODE_DIRS = ['experiments', 'src', 'native'] as const;
 
+/** Tracked folders that hold evidence, not code: the committed stores, checkpoints and reports of
+ *  the reproduction change while its runs write to them, and that must not make them dirty. */
+const NOT_CODE = [':(exclude)results', ':(exclude)reports'];
+
 export interface GitState {
   commit: string | null;
   dirty: boolean | null;
@@ -30,7 +34,7 @@ function git(root: string, args: string[]): string | null {
 export function gitState(root: string): GitState {
   const commit = git(root, ['rev-parse', 'HEAD']);
   if (commit === null) return { commit: null, dirty: null };
-  const tracked = git(root, ['status', '--porcelain', '--untracked-files=no']);
+  const tracked = git(root, ['status', '--porcelain', '--untracked-files=no', '--', '.', ...NOT_CODE]);
   // Ignored files (.gitignore) are not listed; pathspecs are relative to the harness root.
   const untracked = git(root, ['status', '--porcelain', '--untracked-files=all', '--', ...CODE_DIRS]);
   if (tracked === null || untracked === null) return { commit, dirty: null };
@@ -40,7 +44,7 @@ export function gitState(root: string): GitState {
 
 /** The uncommitted changes to tracked files (`git diff HEAD`), or null without git. */
 export function gitDiff(root: string): string | null {
-  return git(root, ['diff', 'HEAD', '--no-ext-diff']);
+  return git(root, ['diff', 'HEAD', '--no-ext-diff', '--', '.', ...NOT_CODE]);
 }
 
 /** A hash of everything that makes the checkout differ from its commit: the changes to tracked
