@@ -1,4 +1,9 @@
 // The command map (oclif "explicit" discovery): command id -> class. `runs:list` is `irnn runs list`.
+import CampaignLane from './campaign/lane.js';
+import CampaignSnapshot from './campaign/snapshot.js';
+import CampaignStart from './campaign/start.js';
+import CampaignStatus from './campaign/status.js';
+import CampaignStop from './campaign/stop.js';
 import ConfigCmd from './config.js';
 import DataPrepare from './data/prepare.js';
 import Report from './report.js';
@@ -25,4 +30,9 @@ export const COMMANDS = {
   report: Report,
   'data:prepare': DataPrepare,
   ui: Ui,
+  'campaign:start': CampaignStart,
+  'campaign:stop': CampaignStop,
+  'campaign:status': CampaignStatus,
+  'campaign:snapshot': CampaignSnapshot,
+  'campaign:lane': CampaignLane,
 };

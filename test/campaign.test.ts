@@ -1,0 +1,114 @@
+// Campaigns: a lane runs its sweep lines in order and, started again, passes over what finished and
+// resumes what was interrupted (same sweep, same runs); a snapshot of a campaign committed to a
+// repository and cloned elsewhere lets `irnn run --resume` continue an unfinished run from its
+// committed checkpoint, logging exactly the rows of a run that was never interrupted.
+import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { composeConfig } from '../src/config/index.js';
+import { readPlan, runLane, snapshotCampaign } from '../src/launch/campaign.js';
+import { Db } from '../src/store/db.js';
+import { listCheckpoints } from '../src/train/checkpoint-file.js';
+import { TIMING_METRICS, train } from '../src/train/run.js';
+import { irnn, query, runCheckpointDir } from './sweep-helpers.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const TINY = ['task.seq_len=10', 'model.hidden=8', 'task.test_size=50', 'task.valid_size=50', 'train.eval_every=50', 'train.checkpoint_every=50'];
+const folder = () => mkdtempSync(join(tmpdir(), 'irnn-campaign-'));
+
+async function rows(db: string, id: number): Promise<string[]> {
+  const r = await query<{ step: number; name: string; value: number | null }>(db, 'SELECT step, name, value FROM metrics WHERE run_id = ? ORDER BY step, name', [id]);
+  return r.filter((x) => !TIMING_METRICS.includes(x.name)).map((x) => `${x.step} ${x.name} ${x.value}`);
+}
+
+/** A worktree stand-in: a folder whose bin/ is the project's (so lanes run this code). */
+function worktree(): string {
+  const dir = folder();
+  symlinkSync(join(ROOT, 'bin'), join(dir, 'bin'));
+  return dir;
+}
+
+function plan(root: string, dir: string, lanes: Record<string, string[]>): string {
+  const path = join(root, 'campaign.yaml');
+  const body = Object.entries(lanes).map(([n, ls]) => `  ${n}:\n${ls.map((l) => `    - ${l}\n`).join('')}`).join('');
+  writeFileSync(path, `ref: HEAD\ndir: ${dir}\nlanes:\n${body}`);
+  return path;
+}
+
+test('a lane runs its lines, and started again resumes the interrupted sweep and passes over the finished one', async (t) => {
+  const dir = worktree();
+  const root = folder();
+  const lines = [`${TINY.join(' ')} train.steps=100 seed=0,1 --db results/s.sqlite`, `${TINY.join(' ')} train.steps=3000 seed=5 --db results/s.sqlite`];
+  const path = plan(root, dir, { a: lines });
+  const log: string[] = [];
+  // First start: the second line's sweep is stopped once its run passed step 200.
+  const controller = new AbortController();
+  const db = join(dir, 'results/s.sqlite');
+  const watch = setInterval(async () => {
+    const r = await query<{ step: number }>(db, "SELECT step FROM runs WHERE seed = 5").catch(() => []);
+    if ((r[0]?.step ?? 0) >= 200) controller.abort();
+  }, 200);
+  await runLane(path, root, 'a', controller.signal, (l) => log.push(l));
+  clearInterval(watch);
+  const sweeps1 = await query<{ id: number; status: string }>(db, 'SELECT id, status FROM sweeps ORDER BY id');
+  t.deepEqual(sweeps1.map((s) => s.status), ['finished', 'interrupted']);
+  const [stopped] = await query<{ id: number; step: number; status: string }>(db, 'SELECT id, step, status FROM runs WHERE seed = 5');
+  t.is(stopped!.status, 'interrupted');
+
+  // Started again: line 1 is passed over, line 2's sweep resumed and its run continued.
+  await runLane(path, root, 'a', new AbortController().signal, (l) => log.push(l));
+  t.true(log.some((l) => /^line 1: sweep 1 finished/.test(l)), log.join('\n'));
+  t.true(log.some((l) => /^line 2: .* irnn sweep --resume 2 --db results\/s\.sqlite --jobs 1$/.test(l)), log.join('\n'));
+  const sweeps2 = await query<{ id: number; status: string }>(db, 'SELECT id, status FROM sweeps ORDER BY id');
+  t.deepEqual(sweeps2.map((s) => s.status), ['finished', 'finished'], 'no new sweep');
+  const runs = await query<{ id: number; status: string; step: number; resumes_json: string | null }>(db, 'SELECT id, status, step, resumes_json FROM runs WHERE seed = 5');
+  t.is(runs.length, 1, 'the same run continued');
+  t.like(runs[0], { id: stopped!.id, status: 'finished', step: 3000 });
+  t.true(JSON.parse(runs[0]!.resumes_json!)[0].step >= 200);
+
+  // A third start runs nothing.
+  const before = log.length;
+  await runLane(path, root, 'a', new AbortController().signal, (l) => log.push(l));
+  t.deepEqual(log.slice(before).map((l) => l.slice(0, 21)), ['line 1: sweep 1 finis', 'line 2: sweep 2 finis']);
+});
+
+test('a snapshot committed and cloned: irnn run --resume continues from the committed checkpoint as if never interrupted', async (t) => {
+  const dir = worktree();
+  const repo = folder();
+  execFileSync('git', ['init', '-q'], { cwd: repo });
+  copyFileSync(join(ROOT, '.gitignore'), join(repo, '.gitignore'));
+  const overrides = [...TINY, 'train.steps=400'];
+  const live = join(dir, 'results/repro/x.sqlite');
+  mkdirSync(join(dir, 'results/repro'), { recursive: true });
+  const store = await Db.open(live);
+  const controller = new AbortController();
+  const r = await train({ resolved: composeConfig({ overrides }), db: store, signal: controller.signal, events: { onStep: (e) => e.step === 230 && controller.abort() } });
+  await store.close();
+  t.is(r.status, 'interrupted');
+  t.deepEqual(listCheckpoints(await runCheckpointDir(live, 1)).map((c) => c.step), [200, 230], 'two kept on the machine');
+
+  const path = plan(repo, dir, { a: [`${overrides.join(' ')} --db results/repro/x.sqlite`] });
+  const [report] = await snapshotCampaign(readPlan(path, repo), 4 * 2 ** 20);
+  t.like(report!.runs[0], { id: 1, status: 'interrupted', step: 230 });
+  execFileSync('git', ['add', '-A'], { cwd: repo });
+  execFileSync('git', ['-c', 'user.email=a@b', '-c', 'user.name=a', 'commit', '-q', '-m', 'snapshot'], { cwd: repo });
+  const committed = execFileSync('git', ['ls-files'], { cwd: repo, encoding: 'utf8' }).trim().split('\n').sort();
+  t.true(committed.includes('results/repro/x.sqlite'));
+  t.is(committed.filter((f) => f.endsWith('.ckpt')).length, 1, 'only the newest checkpoint');
+  t.regex(committed.find((f) => f.endsWith('.ckpt'))!, /^results\/repro\/checkpoints\/x\.sqlite\/1-[0-9a-f]{8}\/step-000000000230\.ckpt$/);
+
+  const clone = join(folder(), 'clone');
+  execFileSync('git', ['clone', '-q', repo, clone]);
+  const db = join(clone, 'results/repro/x.sqlite');
+  const resumed = await irnn(['run', '--resume', '1', '--db', db, '--quiet']);
+  t.is(resumed.code, 0, resumed.stderr);
+  t.regex(resumed.stdout, /resumed at step 230 from /);
+  const twin = join(folder(), 'twin.sqlite');
+  const straight = await train({ resolved: composeConfig({ overrides }), db: await Db.open(twin) });
+  t.is(straight.status, 'finished');
+  t.deepEqual(await rows(db, 1), await rows(twin, 1));
+  t.false(existsSync(await runCheckpointDir(db, 1)) && readdirSync(await runCheckpointDir(db, 1)).length > 0, 'a finished run keeps no checkpoint');
+});
