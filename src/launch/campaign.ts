@@ -28,12 +28,14 @@ export interface CampaignPlan {
   dir: string;
   /** Each lane's `irnn sweep` argument lines, split on spaces. */
   lanes: Record<string, string[][]>;
+  /** Lanes pinned to a CPU (taskset): a core of its own, that other work can be kept off. */
+  cpus: Record<string, number>;
 }
 
 /** Reads and checks a plan. Paths in it are relative to the checkout that holds it. */
 export function readPlan(path: string, root: string): CampaignPlan {
   if (!existsSync(path)) throw new UserError(`no campaign plan at ${path}`);
-  const raw = parseYaml(readFileSync(path, 'utf8')) as { ref?: unknown; dir?: unknown; lanes?: unknown } | null;
+  const raw = parseYaml(readFileSync(path, 'utf8')) as { ref?: unknown; dir?: unknown; lanes?: unknown; cpus?: unknown } | null;
   if (!raw || typeof raw.ref !== 'string' || !raw.ref) throw new UserError(`${path}: 'ref' (the commit or tag to pin) is missing`);
   if (typeof raw.dir !== 'string' || !raw.dir) throw new UserError(`${path}: 'dir' (where the worktree lives) is missing`);
   if (!raw.lanes || typeof raw.lanes !== 'object' || Array.isArray(raw.lanes)) throw new UserError(`${path}: 'lanes' must map lane names to lists of sweep lines`);
@@ -49,7 +51,11 @@ export function readPlan(path: string, root: string): CampaignPlan {
       return args;
     });
   }
-  return { path: resolve(path), root: resolve(root), ref: raw.ref, dir: resolve(root, raw.dir), lanes };
+  const cpus = (raw.cpus ?? {}) as Record<string, unknown>;
+  for (const [name, cpu] of Object.entries(cpus)) {
+    if (!lanes[name] || !Number.isInteger(cpu) || (cpu as number) < 0) throw new UserError(`${path}: cpus.${name} must be a lane's name and a CPU number`);
+  }
+  return { path: resolve(path), root: resolve(root), ref: raw.ref, dir: resolve(root, raw.dir), lanes, cpus: cpus as Record<string, number> };
 }
 
 export function dbOf(args: string[]): string | null {
@@ -135,7 +141,8 @@ export function liveLanes(plan: CampaignPlan): LaneState {
 }
 
 /** Starts every lane that is not running, each as a detached process at nice 19 running
- *  `irnn campaign lane NAME`, its output appended to `.campaign/NAME.log` in the worktree. */
+ *  `irnn campaign lane NAME` (pinned to its CPU when the plan gives one), its output appended to
+ *  `.campaign/NAME.log` in the worktree. */
 export function startLanes(plan: CampaignPlan, bin: string, only?: string[]): LaneState {
   mkdirSync(stateDir(plan), { recursive: true });
   const state = liveLanes(plan);
@@ -144,7 +151,9 @@ export function startLanes(plan: CampaignPlan, bin: string, only?: string[]): La
     if (state[name]) continue;
     const log = join(stateDir(plan), `${name}.log`);
     const fd = openSync(log, 'a');
-    const child = spawn('nice', ['-n', '19', process.execPath, bin, 'campaign', 'lane', name, '--plan', plan.path], {
+    const cmd = ['nice', '-n', '19', process.execPath, bin, 'campaign', 'lane', name, '--plan', plan.path];
+    const pin = plan.cpus[name];
+    const child = spawn(pin === undefined ? cmd[0]! : 'taskset', pin === undefined ? cmd.slice(1) : ['-c', String(pin), ...cmd], {
       cwd: plan.root,
       detached: true,
       stdio: ['ignore', fd, fd],
