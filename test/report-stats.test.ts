@@ -313,3 +313,39 @@ test('the same store gives the same report, byte for byte, apart from the footer
   const text = readFileSync(md.out, 'utf8');
   for (const f of svgs) t.true(text.includes(`](${f})`), f);
 });
+
+const record = (id: number, over: Partial<RunRecord> = {}): RunRecord => ({
+  id, status: 'finished', task: 'adding', model: 'irnn', seed: 0, config: { model: { hidden: 100, layers: 1, bidirectional: false }, train: { batch_size: 16 } },
+  configHash: 'h', overrides: [], taskInfo: { seq_len: 150 }, details: null, params: 1, step: 30, steps: 30, divergedStep: null,
+  git: { commit: null, dirty: null }, versions: {}, backend: 'wasm', engine: 'fused', kernel: 'native', simdWidth: 16, host: 'h', pid: null,
+  uid: null, stopReason: null, startedAt: '', endedAt: null, heartbeatAt: null, error: null, checkpoint: null, prune: null, resumes: [],
+  metrics: {}, result: { step: 30, select: { name: 'valid_mse', value: 0.01 }, main: { name: 'test_mse', value: 0.01 }, goal: 'min' }, ...over,
+});
+
+test('a run recorded finished whose loss exploded is counted diverged at that step; others are left as they are', async (t) => {
+  const { judgeExplosions } = await import('../src/report/stats.js');
+  const h = (vals: number[]) => vals.map((v, i) => ({ step: i * 1000, name: 'train_loss', value: v }));
+  const histories = new Map([
+    [1, h([0.25, 0.17, 2.1e7, 0.02])], // exploded and recovered
+    [2, h([0.25, 0.17, 2e5, 0.02])], // large, but below 1e6 times the first
+    [3, h([0.25, 3e7])], // already diverged
+  ]);
+  const [a, b, c] = judgeExplosions([record(1), record(2), record(3, { status: 'diverged', divergedStep: 1000, error: 'x' })], histories);
+  t.like(a, { status: 'diverged', divergedStep: 2000 });
+  t.regex(a!.error!, /^train_loss 2\.10e\+7 at step 2000 is more than 1e\+6 times its first value 0\.250 \(recorded finished/);
+  t.is(b!.status, 'finished');
+  t.like(c, { status: 'diverged', divergedStep: 1000, error: 'x' });
+});
+
+test('runs far slower than the fastest of their shape are marked contended; other shapes are compared apart', async (t) => {
+  const { contendedRuns } = await import('../src/report/stats.js');
+  const ms = (vals: number[]) => vals.map((v, i) => ({ step: (i + 1) * 1000, name: 'ms_per_step', value: v }));
+  const long = { taskInfo: { seq_len: 784 } };
+  const runs = [record(1), record(2), record(3), record(4, long), record(5, { model: 'lstm' })];
+  const histories = new Map([[1, ms([2.4, 2.5, 2.6])], [2, ms([16, 18, 20])], [3, ms([4.5, 4.9])], [4, ms([8.4, 9])], [5, ms([6.5])]]);
+  const found = contendedRuns(runs, histories);
+  t.deepEqual(found.map((c) => c.runId), [2], 'run 3 (under twice the fastest) and the other shapes are trusted');
+  t.is(found[0]!.fastest, 2.5);
+  t.is(found[0]!.msPerStep, 18);
+  t.regex(found[0]!.shape, /^irnn · T=150 · 1x100 · uni · batch 16 · wasm · /);
+});

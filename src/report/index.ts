@@ -13,7 +13,7 @@ import { provenanceSection } from './provenance.js';
 import { prunedSection } from './pruned.js';
 import { compareModels, describeSelection, groupRuns, loadHistories, selectRuns, type History, type Selection } from './queries.js';
 import { renderHtml, renderMarkdown, tableText, type Cell, type ReportDoc, type Section } from './render.js';
-import { beats, computeOf, fmtCompute } from './stats.js';
+import { beats, computeOf, fmtCompute, judgeExplosions } from './stats.js';
 import { fmtSummary, modelCell, paperValues, taskSection, type TaskResult } from './task-section.js';
 
 export type ReportFormat = 'html' | 'md';
@@ -106,9 +106,11 @@ export async function makeReport(o: {
   now?: Date;
 }): Promise<{ out: string; format: ReportFormat; files: string[]; runs: number[]; tasks: string[]; glance: string }> {
   const { format, out } = resolveOutput(o);
-  const runs = await selectRuns(o.db, o.selection);
-  if (runs.length === 0) throw new UserError(`no runs to report: ${describeSelection(o.selection)} matches nothing in ${o.dbPath}`);
-  const histories = await loadHistories(o.db, runs);
+  const stored = await selectRuns(o.db, o.selection);
+  if (stored.length === 0) throw new UserError(`no runs to report: ${describeSelection(o.selection)} matches nothing in ${o.dbPath}`);
+  const histories = await loadHistories(o.db, stored);
+  // Judged by today's rules: a run recorded finished whose loss exploded counts as diverged.
+  const runs = judgeExplosions(stored, histories);
   await loadGradients(o.db, runs);
   const doc = await buildReport({ runs, histories, selection: o.selection, generatedAt: (o.now ?? new Date()).toISOString() });
   mkdirSync(dirname(out) || '.', { recursive: true });

@@ -166,3 +166,67 @@ export function fmtCompute(c: Compute): string {
   const h = c.seconds / 3600;
   return `${h >= 10 ? h.toFixed(0) : h >= 1 ? h.toFixed(1) : h.toFixed(2)} ${c.wall ? 'wall-h' : 'CPU-h'}`;
 }
+
+/** The explosion rule applied to a stored history: runs recorded `finished` before explosions
+ *  ended runs (train.diverge_factor) whose training loss, or loss-like validation metric, went
+ *  above `factor` times its first logged value are judged diverged at that step, with the cause.
+ *  Returns the runs as a reader should count them (others unchanged). */
+export function judgeExplosions(runs: RunRecord[], histories: Map<number, History>, factor = 1e6): RunRecord[] {
+  return runs.map((r) => {
+    if (r.status !== 'finished') return r;
+    const select = r.result?.select.name;
+    const names = ['train_loss', ...(select && r.result?.goal === 'min' ? [select] : [])];
+    for (const name of names) {
+      const pts = (histories.get(r.id) ?? []).filter((h) => h.name === name && h.value !== null && Number.isFinite(h.value));
+      const first = pts[0];
+      if (!first || first.value === 0) continue;
+      const blown = pts.find((p) => Math.abs(p.value!) > factor * Math.abs(first.value!));
+      if (blown) {
+        const error = `${name} ${blown.value!.toPrecision(3)} at step ${blown.step} is more than ${factor.toExponential(0)} times its first value ${first.value!.toPrecision(3)} (recorded finished, before explosions ended runs)`;
+        return { ...r, status: 'diverged', divergedStep: blown.step, error };
+      }
+    }
+    return r;
+  });
+}
+
+export interface Contended {
+  runId: number;
+  model: string;
+  /** What the run's step costs depend on: model, sequence length, width, depth, batch, engine. */
+  shape: string;
+  msPerStep: number;
+  /** The fastest run of the same shape (median ms per step of each run). */
+  fastest: number;
+}
+
+/** The shape a step's cost depends on, as text. */
+export function stepShape(r: RunRecord): string {
+  const c = r.config as { model?: Record<string, unknown>; train?: Record<string, unknown> };
+  const m = c.model ?? {};
+  return [r.model, `T=${r.taskInfo?.['seq_len'] ?? '?'}`, `${m['layers'] ?? 1}x${m['hidden'] ?? '?'}`, m['bidirectional'] ? 'bi' : 'uni', `batch ${c.train?.['batch_size'] ?? '?'}`, r.backend ?? '?', engineLabel(r)].join(' · ');
+}
+
+/** Runs whose median ms per step is more than `factor` times that of the fastest run of the same
+ *  shape: they shared the machine with other work, and their timings say more about it than about
+ *  the run. */
+export function contendedRuns(runs: RunRecord[], histories: Map<number, History>, factor = 2): Contended[] {
+  const medians = new Map<number, number>();
+  for (const r of runs) {
+    const ms = (histories.get(r.id) ?? []).filter((h) => h.name === 'ms_per_step' && h.value !== null).map((h) => h.value!);
+    const m = median(ms);
+    if (m !== null) medians.set(r.id, m);
+  }
+  const fastest = new Map<string, number>();
+  for (const r of runs) {
+    const m = medians.get(r.id);
+    if (m === undefined) continue;
+    const s = stepShape(r);
+    fastest.set(s, Math.min(fastest.get(s) ?? Infinity, m));
+  }
+  return runs.flatMap((r) => {
+    const m = medians.get(r.id);
+    const f = fastest.get(stepShape(r));
+    return m !== undefined && f !== undefined && m > factor * f ? [{ runId: r.id, model: r.model, shape: stepShape(r), msPerStep: m, fastest: f }] : [];
+  });
+}

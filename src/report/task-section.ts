@@ -6,7 +6,7 @@ import { fmtMeanStd, fmtMetric, metricLabel, taskMeta, type TaskMeta } from './m
 import { CHECKED_TEXT, paperMatches, paperTask, PAPER, type Checked, type PaperResult } from './paper.js';
 import { heatmapSpec, learningCurveSpec, modelColour, renderSvg, speedSpec, type HeatCell } from './plots.js';
 import { compareModels, compareValues, flatten, fmtSettingValue, type History, type ModelGroup, type TaskGroup } from './queries.js';
-import { beats, bestPerModel, curve, lastValue, modelStats, speedRows, type SettingStats, type Summary } from './stats.js';
+import { beats, bestPerModel, contendedRuns, curve, lastValue, modelStats, speedRows, type SettingStats, type Summary } from './stats.js';
 import type { Block, Cell, Section } from './render.js';
 import { gradientBlocks } from './gradients.js';
 import { commandLine } from './provenance.js';
@@ -146,8 +146,16 @@ async function heatmapFigure(g: TaskGroup, meta: TaskMeta, stats: SettingStats[]
 }
 
 async function speedBlocks(g: TaskGroup, histories: Map<number, History>, models: string[]): Promise<Block[]> {
-  const rows = speedRows(g.runs, histories).sort((a, b) => compareModels(a.model, b.model) || compareValues([a.backend, a.engine], [b.backend, b.engine]));
+  const contended = contendedRuns(g.runs, histories);
+  const slow = new Set(contended.map((c) => c.runId));
+  const rows = speedRows(g.runs.filter((r) => !slow.has(r.id)), histories).sort((a, b) => compareModels(a.model, b.model) || compareValues([a.backend, a.engine], [b.backend, b.engine]));
   if (!rows.length) return [];
+  const marked: Block[] = contended.length
+    ? [
+        { kind: 'p', cls: 'note', text: `Left out of the medians above: ${contended.length} run${contended.length === 1 ? '' : 's'} whose median ms per step is more than twice that of the fastest run of the same shape (model, length, width and depth, batch, backend, engine). They shared the machine with other work; their timings describe that work, not the run.` },
+        { kind: 'table', table: { header: ['run', 'shape', 'its median ms / step', 'fastest of the shape', 'ratio'], rows: contended.map((c) => [String(c.runId), c.shape, c.msPerStep.toFixed(2), c.fastest.toFixed(2), `${(c.msPerStep / c.fastest).toFixed(1)}×`]) } },
+      ]
+    : [];
   const label = (r: (typeof rows)[number]) => `${r.model} · ${r.backend} · ${r.engine}`;
   const table: Block = {
     kind: 'table',
@@ -159,7 +167,7 @@ async function speedBlocks(g: TaskGroup, histories: Map<number, History>, models
   const bars = rows.filter((r) => r.stepsPerSec !== null).map((r) => ({ label: label(r), model: r.model, stepsPerSec: r.stepsPerSec!, text: r.stepsPerSec!.toFixed(1) }));
   const id = `${slug(g.title)}-speed`;
   const fig: Block[] = bars.length ? [{ kind: 'figure', figure: { id, caption: 'Median over every evaluation interval of every run (wall-clock of the training step only).', svg: await renderSvg(speedSpec({ title: `${g.title}: training speed`, models, rows: bars }), id) } }] : [];
-  return [{ kind: 'h3', text: 'Speed' }, table, ...fig];
+  return [{ kind: 'h3', text: 'Speed' }, table, ...fig, ...marked];
 }
 
 function paperRow(r: PaperResult, label: Cell): { cells: Cell[]; cls: string | undefined } {
