@@ -207,7 +207,7 @@ test('architectures are compared apart, each beside the paper number for that ne
   t.deepEqual(g!.models.map((m) => m.model), ['irnn', 'lstm · 2 layers, unidirectional', 'lstm · 5 layers, bidirectional']);
   t.is(paperValues(g!, g!.models[1]!, 'test_fer'), '35.4%'); // the paper's 2-layer LSTM
   t.is(paperValues(g!, g!.models[2]!, 'test_fer'), '29.1%'); // its 5-layer bidirectional LSTM
-  t.is(paperValues(g!, g!.models[0]!, 'test_fer'), '29.7%'); // its bidirectional iRNN (depth not established)
+  t.is(paperValues(g!, g!.models[0]!, 'test_fer'), '–'); // the paper's bidirectional iRNN (29.7%) has 5 layers, not 2
   const doc = await buildReport({ runs, histories, selection: {}, generatedAt: 'now' });
   const rows = doc.glance!.rows.map((r) => r.map((c) => (typeof c === 'string' ? c : c.text)));
   t.is(rows.length, 3);
