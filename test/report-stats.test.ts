@@ -349,3 +349,21 @@ test('runs far slower than the fastest of their shape are marked contended; othe
   t.is(found[0]!.msPerStep, 18);
   t.regex(found[0]!.shape, /^irnn · T=150 · 1x100 · uni · batch 16 · wasm · /);
 });
+
+test('IRNN and LSTM over seeds: a difference beyond the sum of their spreads is called, a smaller one is not', async (t) => {
+  const { seedComparisons } = await import('../src/report/stats.js');
+  const s = (mean: number, std: number | null, n: number) => ({ summary: { mean, std, n } }) as never;
+  const best = new Map([
+    ['irnn · 2 layers, bidirectional', s(0.288, 0.004, 3)],
+    ['lstm · 2 layers, bidirectional', s(0.309, 0.005, 3)],
+    ['irnn · 2 layers, unidirectional', s(0.362, 0.01, 3)],
+    ['lstm · 2 layers, unidirectional', s(0.370, 0.01, 3)],
+    ['irnn · 5 layers, unidirectional', s(0.359, null, 1)],
+    ['lstm · 5 layers, unidirectional', s(0.415, null, 1)],
+  ]);
+  const got = seedComparisons(best);
+  t.deepEqual(got.map((c) => [c.a, c.b, c.beyondSpread]), [
+    ['irnn · 2 layers, bidirectional', 'lstm · 2 layers, bidirectional', true],
+    ['irnn · 2 layers, unidirectional', 'lstm · 2 layers, unidirectional', false],
+  ], 'one seed each: no comparison; architectures are not crossed');
+});

@@ -230,3 +230,34 @@ export function contendedRuns(runs: RunRecord[], histories: Map<number, History>
     return m !== undefined && f !== undefined && m > factor * f ? [{ runId: r.id, model: r.model, shape: stepShape(r), msPerStep: m, fastest: f }] : [];
   });
 }
+
+export interface SeedComparison {
+  a: string;
+  b: string;
+  /** The test means at each model's selected setting, and their spreads (sample std over seeds). */
+  meanA: number;
+  meanB: number;
+  stdA: number;
+  stdB: number;
+  n: [number, number];
+  /** |meanA - meanB| > stdA + stdB: the mean ± std intervals do not overlap. */
+  beyondSpread: boolean;
+}
+
+/** IRNN against LSTM at equal architecture (the same label after the model name), where both
+ *  selected settings have several seeds: do their test means differ by more than the seeds' spread? */
+export function seedComparisons(best: Map<string, SettingStats>): SeedComparison[] {
+  const out: SeedComparison[] = [];
+  const rest = (label: string) => label.replace(/^[^ ]+/, '');
+  for (const [la, sa] of best) {
+    if (!la.startsWith('irnn')) continue;
+    for (const [lb, sb] of best) {
+      if (!lb.startsWith('lstm') || rest(la) !== rest(lb)) continue;
+      const x = sa.summary;
+      const y = sb.summary;
+      if (!x || !y || x.n < 2 || y.n < 2 || x.std === null || y.std === null) continue;
+      out.push({ a: la, b: lb, meanA: x.mean, meanB: y.mean, stdA: x.std, stdB: y.std, n: [x.n, y.n], beyondSpread: Math.abs(x.mean - y.mean) > x.std + y.std });
+    }
+  }
+  return out;
+}

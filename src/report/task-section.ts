@@ -6,7 +6,7 @@ import { fmtMeanStd, fmtMetric, metricLabel, taskMeta, type TaskMeta } from './m
 import { CHECKED_TEXT, paperMatches, paperTask, PAPER, type Checked, type PaperResult } from './paper.js';
 import { heatmapSpec, learningCurveSpec, modelColour, renderSvg, speedSpec, type HeatCell } from './plots.js';
 import { compareModels, compareValues, flatten, fmtSettingValue, type History, type ModelGroup, type TaskGroup } from './queries.js';
-import { beats, bestPerModel, contendedRuns, curve, lastValue, modelStats, speedRows, type SettingStats, type Summary } from './stats.js';
+import { beats, bestPerModel, contendedRuns, curve, lastValue, modelStats, seedComparisons, speedRows, type SettingStats, type Summary } from './stats.js';
 import type { Block, Cell, Section } from './render.js';
 import { gradientBlocks } from './gradients.js';
 import { commandLine } from './provenance.js';
@@ -145,6 +145,28 @@ async function heatmapFigure(g: TaskGroup, meta: TaskMeta, stats: SettingStats[]
   return [{ kind: 'h3', text: 'Sweep' }, { kind: 'figure', figure: { id, caption, svg: await renderSvg(spec, id) } }];
 }
 
+/** IRNN against LSTM over seeds: the difference of their test means beside the seeds' spread. */
+function seedBlocks(best: Map<string, SettingStats>, meta: TaskMeta): Block[] {
+  const cmp = seedComparisons(best);
+  if (!cmp.length) return [];
+  const f = (v: number) => fmtMetric(meta.metric, v);
+  return [
+    { kind: 'h3', text: 'IRNN and LSTM over seeds' },
+    {
+      kind: 'table',
+      table: {
+        header: ['IRNN', 'LSTM', `${metricLabel(meta.metric)}: IRNN`, 'LSTM', 'difference', 'spread (std + std)', 'verdict'],
+        rows: cmp.map((c) => [
+          modelCell(c.a), modelCell(c.b),
+          `${f(c.meanA)} ± ${f(c.stdA)} (n=${c.n[0]})`, `${f(c.meanB)} ± ${f(c.stdB)} (n=${c.n[1]})`,
+          f(Math.abs(c.meanA - c.meanB)), f(c.stdA + c.stdB),
+          c.beyondSpread ? `they differ by more than the seeds' spread: ${beats(c.meanA, c.meanB, meta.goal) ? 'IRNN' : 'LSTM'} better` : "within the seeds' spread",
+        ]),
+      },
+    },
+  ];
+}
+
 async function speedBlocks(g: TaskGroup, histories: Map<number, History>, models: string[]): Promise<Block[]> {
   const contended = contendedRuns(g.runs, histories);
   const slow = new Set(contended.map((c) => c.runId));
@@ -247,6 +269,7 @@ export async function taskSection(g: TaskGroup, histories: Map<number, History>)
     ...(await gradientBlocks(g)),
     ...(await heatmapFigure(g, meta, stats, models)),
     ...(best.size ? [{ kind: 'h3', text: 'Best setting per model' } as Block, bestTable(best, meta)] : []),
+    ...seedBlocks(best, meta),
     ...(await speedBlocks(g, histories, models)),
     ...paperBlocks(g, best, meta),
   ];
