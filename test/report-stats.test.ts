@@ -367,3 +367,26 @@ test('IRNN and LSTM over seeds: a difference beyond the sum of their spreads is 
     ['irnn · 2 layers, unidirectional', 'lstm · 2 layers, unidirectional', false],
   ], 'one seed each: no comparison; architectures are not crossed');
 });
+
+test('optimizers side by side: each model\'s best setting under each optimizer, and when it left the baseline', async (t) => {
+  const db = await Db.open(':memory:');
+  const { optimizerRows } = await import('../src/report/stats.js');
+  const run = (opt: string, lr: string, curve: number[]): Fake => ({ overrides: [`optimizer=${opt}`, `optimizer.lr=${lr}`, 'task.seq_len=8'], curve, info: ADDING_INFO });
+  await addRun(db, run('adam', '1e-3', [0.3, 0.1, 0.01]), 'test_mse');
+  await addRun(db, run('adam', '1e-4', [0.3, 0.2, 0.05]), 'test_mse');
+  await addRun(db, run('sgd', '1e-3', [0.3, 0.2, 0.02]), 'test_mse');
+  await addRun(db, run('sgd', '1e-2', [0.3, 0.3, 0.3]), 'test_mse');
+  const runs = await listRuns(db);
+  const histories = await loadHistories(db, runs);
+  const [g] = groupRuns(runs);
+  const rows = optimizerRows(g!.models, taskMeta(g!.runs), histories);
+  t.deepEqual(rows.map((r) => [r.optimizer, r.best?.setting.label, r.resultStep, r.leftBaseline, r.runId]), [
+    ['adam', 'lr=0.001 name=adam', 20, 10, 1],
+    ['sgd', 'lr=0.001 name=sgd', 20, 20, 3],
+  ]);
+  const doc = await buildReport({ runs, histories, selection: {}, generatedAt: 'now' });
+  t.regex(renderHtml(doc), /Optimizers side by side/);
+  // One optimizer: no such section.
+  t.deepEqual(optimizerRows(g!.models.map((m) => ({ ...m, settings: m.settings.filter((s) => s.runs.every((r) => r.config['optimizer'] && (r.config['optimizer'] as { name: string }).name === 'adam')) })), taskMeta(g!.runs), histories), []);
+  await db.close();
+});

@@ -261,3 +261,39 @@ export function seedComparisons(best: Map<string, SettingStats>): SeedComparison
   }
   return out;
 }
+
+export interface OptimizerRow {
+  model: string;
+  optimizer: string;
+  best: SettingStats | null;
+  runs: number;
+  /** Of the selected setting's best run: the evaluation the result is from, and the first
+   *  evaluation whose validation metric was below half the baseline (null: never, or no baseline). */
+  resultStep: number | null;
+  leftBaseline: number | null;
+  /** The selected setting's run with the best validation result. */
+  runId: number | null;
+}
+
+/** Each model's best setting per optimizer (where a task's runs use several): what each optimizer
+ *  reached, and when. Selection is on validation within each optimizer's runs. */
+export function optimizerRows(models: ModelGroup[], meta: TaskMeta, histories: Map<number, History>): OptimizerRow[] {
+  const name = (r: RunRecord) => String((r.config['optimizer'] as Record<string, unknown> | undefined)?.['name'] ?? '?');
+  const all = models.flatMap((m) => m.settings.flatMap((s) => s.runs));
+  const optimizers = [...new Set(all.map(name))].sort();
+  if (optimizers.length < 2) return [];
+  const rows: OptimizerRow[] = [];
+  for (const m of models) {
+    for (const o of optimizers) {
+      const settings = m.settings.map((s) => ({ ...s, runs: s.runs.filter((r) => name(r) === o) })).filter((s) => s.runs.length > 0);
+      if (!settings.length) continue;
+      const best = bestPerModel(settings.map((s) => settingStats(m.model, s, meta)), meta.goal).get(m.model) ?? null;
+      const judged = (best?.setting.runs ?? []).filter((r) => r.status === 'finished' && r.result);
+      const top = judged.sort((a, b) => (beats(a.result!.select.value, b.result!.select.value, meta.goal) ? -1 : 1))[0];
+      const half = meta.baseline && meta.goal === 'min' ? meta.baseline.value / 2 : null;
+      const left = top && half !== null ? (histories.get(top.id) ?? []).find((h) => h.name === meta.select && h.value !== null && h.value < half) : undefined;
+      rows.push({ model: m.model, optimizer: o, best, runs: settings.reduce((n, s) => n + s.runs.length, 0), resultStep: top?.result?.step ?? null, leftBaseline: left?.step ?? null, runId: top?.id ?? null });
+    }
+  }
+  return rows;
+}

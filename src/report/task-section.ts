@@ -6,7 +6,7 @@ import { fmtMeanStd, fmtMetric, metricLabel, taskMeta, type TaskMeta } from './m
 import { CHECKED_TEXT, paperMatches, paperTask, PAPER, type Checked, type PaperResult } from './paper.js';
 import { heatmapSpec, learningCurveSpec, modelColour, renderSvg, speedSpec, type HeatCell } from './plots.js';
 import { compareModels, compareValues, flatten, fmtSettingValue, type History, type ModelGroup, type TaskGroup } from './queries.js';
-import { beats, bestPerModel, contendedRuns, curve, lastValue, modelStats, seedComparisons, speedRows, type SettingStats, type Summary } from './stats.js';
+import { beats, bestPerModel, contendedRuns, curve, lastValue, modelStats, optimizerRows, seedComparisons, speedRows, type SettingStats, type Summary } from './stats.js';
 import type { Block, Cell, Section } from './render.js';
 import { gradientBlocks } from './gradients.js';
 import { commandLine } from './provenance.js';
@@ -145,6 +145,34 @@ async function heatmapFigure(g: TaskGroup, meta: TaskMeta, stats: SettingStats[]
   return [{ kind: 'h3', text: 'Sweep' }, { kind: 'figure', figure: { id, caption, svg: await renderSvg(spec, id) } }];
 }
 
+/** Where the task's runs used several optimizers: each model's best setting under each, what it
+ *  reached and when, selected on validation within that optimizer's runs. */
+function optimizerBlocks(g: TaskGroup, meta: TaskMeta, histories: Map<number, History>): Block[] {
+  const rows = optimizerRows(g.models, meta, histories);
+  if (!rows.length) return [];
+  const steps = (v: number | null) => (v === null ? '–' : v.toLocaleString('en-US'));
+  return [
+    { kind: 'h3', text: 'Optimizers side by side' },
+    {
+      kind: 'p',
+      text:
+        `Each model's best setting under each optimizer, chosen by ${metricLabel(meta.select)} among that optimizer's runs only; ` +
+        `"result at" is the evaluation the result is from${meta.baseline ? `, "left the baseline at" the first evaluation with ${metricLabel(meta.select)} below half the baseline (${fmtMetric(meta.metric, meta.baseline.value / 2)})` : ''}, both of that setting's best run.`,
+    },
+    {
+      kind: 'table',
+      table: {
+        header: ['model', 'optimizer', 'selected setting', 'validation', 'test', 'runs', 'result at step', ...(meta.baseline ? ['left the baseline at step'] : []), 'run'],
+        rows: rows.map((r) => [
+          modelCell(r.model), r.optimizer, r.best ? r.best.setting.label : 'no finished run',
+          r.best ? fmtSummary(meta.select, r.best.select) : '–', r.best ? fmtSummary(meta.metric, r.best.summary) : '–',
+          String(r.runs), steps(r.resultStep), ...(meta.baseline ? [r.best ? (r.leftBaseline === null ? 'never' : steps(r.leftBaseline)) : '–'] : []), r.runId === null ? '–' : String(r.runId),
+        ]),
+      },
+    },
+  ];
+}
+
 /** IRNN against LSTM over seeds: the difference of their test means beside the seeds' spread. */
 function seedBlocks(best: Map<string, SettingStats>, meta: TaskMeta): Block[] {
   const cmp = seedComparisons(best);
@@ -270,6 +298,7 @@ export async function taskSection(g: TaskGroup, histories: Map<number, History>)
     ...(await heatmapFigure(g, meta, stats, models)),
     ...(best.size ? [{ kind: 'h3', text: 'Best setting per model' } as Block, bestTable(best, meta)] : []),
     ...seedBlocks(best, meta),
+    ...optimizerBlocks(g, meta, histories),
     ...(await speedBlocks(g, histories, models)),
     ...paperBlocks(g, best, meta),
   ];
