@@ -258,7 +258,7 @@ test('mistakes are one line naming the construct and the way out', (t) => {
     ['+train.x=str(range(1,10))', /a range can only be cast to int or float/], ['+train.x=str(interval(1.0, 2.0))', /an interval cannot be cast to str/],
     ['+train.x={a.b: 1}', /the dictionary key 'a\.b' contains '\.'.*nest it instead: \{a: \{b: \.\.\.\}\}/], // irnn: Hydra keeps 'a.b' as one key
     ['+train.x=tag(a,b)', /the last argument of tag\(\) must be a choice\(\), range\(\) or interval\(\)/], ['+train.x=[choice(1,2)]', /a choice\(\) sweep cannot be inside a list/],
-    ['+train.x=99999999999999999999', /too large for an exact whole number/], ['+train.x=nan', /train\.x: expected a finite number, got NaN/],
+    ['+train.x=99999999999999999999', /too large for an exact whole number/], ['+train.x=nan', /train\.x: expected a finite number, got NaN \(inf and nan are numbers; quoted, 'nan' is text\)/],
     ['+train.x=.inf', /expected a finite number/], // irnn: YAML's .inf is a number too, and refused (Hydra: the text '.inf')
     ['seed=1,2', /'seed=1,2' is a sweep \(a list of 2 values\): irnn run and irnn config take one value per key/], ['seed=range(1,3)', /is a sweep \(a range\(\)\)/],
     ['seed=choice(1)', /is a sweep/],
