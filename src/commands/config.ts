@@ -8,7 +8,7 @@ export default class ConfigCmd extends BaseCommand {
   static override description = 'Print the composed, resolved config (YAML) without training';
   static override strict = false;
   static override args = {
-    overrides: Args.string({ description: 'config overrides: group=option, key=value, +key=value, ~key', required: false }),
+    overrides: Args.string({ description: 'config overrides (Hydra grammar): group=option, +group@pkg=option, key=value, key={a: 1}, +key=value, ++key=value, ~key', required: false }),
   };
   static override examples = ['<%= config.bin %> config model=lstm model.hidden=128'];
 

@@ -16,7 +16,7 @@ export default class Run extends BaseCommand {
   static override description = 'Train one run on the composed config and record it in the store';
   static override strict = false;
   static override args = {
-    overrides: Args.string({ description: 'config overrides: group=option, key=value, +key=value, ~key', required: false }),
+    overrides: Args.string({ description: 'config overrides (Hydra grammar): group=option, +group@pkg=option, key=value, key={a: 1}, +key=value, ++key=value, ~key', required: false }),
   };
   static override flags = {
     quiet: Flags.boolean({ char: 'q', description: 'no progress output', default: false }),

@@ -1,4 +1,4 @@
-// `irnn sweep [OVERRIDES...]`: expand sweep syntax (a,b  range()  logspace()  glob()  zip()) and
+// `irnn sweep [OVERRIDES...]`: expand sweep syntax (a,b  choice()  range()  glob()  logspace()  zip()) and
 // an experiment preset's own sweep into jobs, and run them in worker processes into the store,
 // skipping configs that already have a finished run. `--resume ID` finishes an interrupted sweep.
 import { existsSync } from 'node:fs';
@@ -34,7 +34,7 @@ export default class Sweep extends BaseCommand {
   static override description = 'Run a sweep: every combination of the swept overrides, in worker processes';
   static override strict = false;
   static override args = {
-    overrides: Args.string({ description: 'overrides with sweep syntax: k=a,b  k=range(0,5)  k=logspace(1e-4,1e-1,4)  group=glob(*)  zip(k1=[..],k2=[..])', required: false }),
+    overrides: Args.string({ description: 'overrides with sweep syntax: k=a,b  k=choice(a,b)  k=range(0,5)  k=logspace(1e-4,1e-1,4)  group=glob(*,exclude=x)  k=sort(...)  zip(k1=[..],k2=[..])', required: false }),
   };
   static override flags = { ...SWEEP_FLAGS, quiet: Flags.boolean({ char: 'q', description: 'no progress output', default: false }) };
   static override examples = [

@@ -1,13 +1,14 @@
 // Composes a run config from experiments/: the root config.yaml's defaults list picks one option
-// per group (task/, model/, optimizer/), an optional +experiment=... preset adjusts choices and
-// values, then command-line overrides are checked against the composed keys and applied.
-// Interpolation and semantic checks come after (see index.ts); this file does not train anything.
+// per group, an optional +experiment=... preset and the command line change that list (defaults.ts),
+// then the command line's key overrides are checked against the composed keys and applied (a
+// dictionary merges). Interpolation and semantic checks come after (index.ts); nothing trains here.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { closest, distance } from 'fastest-levenshtein';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../util/errors.js';
+import { applyGroupOverride, entryKey, groupOf, readDefaults } from './defaults.js';
 import { parseOverride, typeOf, type Override, type Value } from './overrides.js';
 import { allPaths, canonicalJson, checkKeys, deletePath, getPath, isMapping, merge, setPath, type Tree } from './tree.js';
 
@@ -64,19 +65,6 @@ function loadOption(group: string, option: string, root: string): Tree {
   return loadYaml(join(root, group, `${option}.yaml`));
 }
 
-/** Reads a defaults list: entries `group: option` or `override /group: option`. */
-function readDefaults(list: Value | undefined, where: string): Array<{ group: string; option: string }> {
-  if (list === undefined || list === null) return [];
-  if (!Array.isArray(list)) throw new UserError(`${where}: 'defaults' must be a list`);
-  return list.map((entry) => {
-    if (!isMapping(entry) || Object.keys(entry).length !== 1) {
-      throw new UserError(`${where}: each defaults entry must be 'group: option'`);
-    }
-    const [k, v] = Object.entries(entry)[0]!;
-    return { group: k.replace(/^override\s+/, '').replace(/^\//, ''), option: String(v) };
-  });
-}
-
 function nearest(key: string, candidates: string[]): string {
   if (candidates.length === 0) return '';
   const best = closest(key, candidates);
@@ -99,86 +87,109 @@ export function compose(opts: { overrides: string[]; root?: string }): Composed 
   const parsed: Override[] = opts.overrides.map(parseOverride);
 
   const primary = loadYaml(join(root, 'config.yaml'));
-  const baseDefaults = readDefaults(primary['defaults'], 'config.yaml');
+  const entries = new Map(readDefaults(primary['defaults'], 'config.yaml').map((e) => [entryKey(e), e]));
   delete primary['defaults'];
 
-  // Group choices: the root defaults, then an experiment preset's, then the command line's.
-  const order = baseDefaults.map((d) => d.group);
-  const choices: Record<string, string> = Object.fromEntries(baseDefaults.map((d) => [d.group, d.option]));
-  const cliChoices: Record<string, string> = {};
+  // Hydra's split: an override of a group picks options, unless its value is a dictionary (that
+  // merges into the group's keys); everything else is a config key.
+  const groupOverrides: Array<[Override, { group: string; prefix: string }]> = [];
   const keyOverrides: Override[] = [];
   for (const o of parsed) {
-    const isGroup = groups.includes(o.key) && o.op !== 'delete';
-    if (!isGroup) {
-      keyOverrides.push(o);
-      continue;
-    }
-    if (typeof o.value !== 'string' && typeof o.value !== 'number') {
-      throw new UserError(`${o.key}: expected an option name; valid: ${groupOptions(o.key, root).join(', ')}`);
-    }
-    cliChoices[o.key] = String(o.value);
+    const g = groupOf(o.key, groups, root);
+    if (g && !(isMapping(o.value) && o.op !== 'delete' && o.package === undefined)) groupOverrides.push([o, g]);
+    else if (o.package !== undefined) throw new UserError(`${o.text}: '@${o.package}' places a config group's option, and '${o.key}' is not a group (groups: ${groups.join(', ')})`);
+    else keyOverrides.push(o);
   }
+  const apply = (o: Override, g: { group: string; prefix: string }) => applyGroupOverride(entries, o, g, () => groupOptions(o.key, root));
 
+  // The experiment preset first: its defaults change choices, which the command line then overrides.
+  for (const [o, g] of groupOverrides) if (g.group === 'experiment') apply(o, g);
   let experimentBody: Tree = {};
   let sweep: Value | null = null;
-  const experiment = cliChoices['experiment'] ?? choices['experiment'];
-  if (experiment !== undefined) {
-    experimentBody = loadOption('experiment', experiment, root);
-    for (const d of readDefaults(experimentBody['defaults'], `experiment/${experiment}.yaml`)) {
-      if (!groups.includes(d.group)) {
-        throw new UserError(`experiment/${experiment}.yaml: unknown group '${d.group}'; valid: ${groups.join(', ')}`);
-      }
-      choices[d.group] = d.option;
-      if (!order.includes(d.group)) order.push(d.group);
+  const preset = entries.get('experiment');
+  if (preset) {
+    experimentBody = loadOption('experiment', preset.option, root);
+    const where = `experiment/${preset.option}.yaml`;
+    for (const d of readDefaults(experimentBody['defaults'], where)) {
+      if (!groups.includes(d.group)) throw new UserError(`${where}: unknown group '${d.group}'; valid: ${groups.join(', ')}`);
+      entries.set(entryKey(d), d);
     }
     sweep = experimentBody['sweep'] ?? null;
     delete experimentBody['defaults'];
     delete experimentBody['sweep'];
-    choices['experiment'] = experiment;
   }
-  for (const [g, option] of Object.entries(cliChoices)) {
-    choices[g] = option;
-    if (!order.includes(g)) order.push(g);
-  }
+  for (const [o, g] of groupOverrides) if (g.group !== 'experiment') apply(o, g);
 
   let tree: Tree = primary;
-  for (const g of order) {
-    if (g === 'experiment') continue;
-    tree = merge(tree, { [g]: loadOption(g, choices[g]!, root) });
+  for (const e of entries.values()) {
+    if (e.group === 'experiment') continue;
+    tree = merge(tree, atPackage(e.package, loadOption(e.group, e.option, root)));
   }
   tree = merge(tree, experimentBody);
 
   for (const o of keyOverrides) applyOverride(tree, o);
+  const choices = Object.fromEntries([...entries.values()].map((e) => [entryKey(e), e.option]));
   return { tree, choices, sweep };
 }
 
-function applyOverride(tree: Tree, o: Override): void {
-  const found = getPath(tree, o.key);
-  const paths = allPaths(tree);
-  if (o.op === 'add') {
-    if (found.exists) throw new UserError(`+${o.key}: the key already exists; set it with ${o.key}=VALUE`);
-    const parent = o.key.includes('.') ? o.key.slice(0, o.key.lastIndexOf('.')) : '';
-    if (parent && getPath(tree, parent).exists && !isMapping(getPath(tree, parent).value)) {
-      throw new UserError(`+${o.key}: '${parent}' is not a mapping`);
+/** A tree placed at a dotted package path ('' is the top level). */
+function atPackage(pkg: string, body: Tree): Tree {
+  return pkg === '' ? body : pkg.split('.').reduceRight<Tree>((inner, k) => ({ [k]: inner }), body);
+}
+
+/** A key that does not exist, with the nearest one that does. */
+function noSuchKey(o: Override, key: string, tree: Tree): UserError {
+  const path = key.split('.');
+  const list = getPath(tree, path.slice(0, -1)).value;
+  if (Array.isArray(list)) {
+    return new UserError(`${key}: ${path[path.length - 1]} is not a position in the list ${path.slice(0, -1).join('.')} (it has ${list.length} item${list.length === 1 ? '' : 's'}, from 0; lists are set whole: ${path.slice(0, -1).join('.')}=[...])`);
+  }
+  const hint = o.op === 'set' ? ` (add a new key with +${key}=...)` : '';
+  return new UserError(`${o.op === 'delete' ? '~' : ''}${key}: no such key${nearest(key, allPaths(tree))}${hint}`);
+}
+
+/** Sets `value` at `path`: a dictionary merges into a mapping key by key (Hydra's rule, so
+ *  train={steps: 5} keeps the other train keys), anything else replaces, its type checked;
+ *  `allowNew` (+, ++) creates keys that do not exist. */
+function put(tree: Tree, path: string[], value: Value, o: Override, allowNew: boolean): void {
+  const key = path.join('.');
+  const found = getPath(tree, path);
+  if (!found.exists) {
+    if (!allowNew) throw noSuchKey(o, key, tree);
+    const parent = getPath(tree, path.slice(0, -1));
+    if (path.length > 1 && parent.exists && !isMapping(parent.value) && !Array.isArray(parent.value)) {
+      throw new UserError(`+${key}: '${path.slice(0, -1).join('.')}' is not a mapping`);
     }
-    setPath(tree, o.key, o.value ?? null);
+    setPath(tree, path, value);
     return;
   }
-  if (!found.exists) {
-    const hint = o.op === 'set' ? ` (add a new key with +${o.key}=...)` : '';
-    throw new UserError(`${o.op === 'delete' ? '~' : ''}${o.key}: no such key${nearest(o.key, paths)}${hint}`);
+  if (isMapping(found.value) && isMapping(value)) {
+    for (const [k, v] of Object.entries(value)) put(tree, [...path, k], v, o, allowNew);
+    return;
   }
+  if (isMapping(found.value)) {
+    throw new UserError(`${key}: is a mapping; set one of its keys, e.g. ${key}.${Object.keys(found.value)[0] ?? 'key'}=..., or merge a dictionary: ${key}={...}`);
+  }
+  checkType(key, found.value, value);
+  setPath(tree, path, value);
+}
+
+function applyOverride(tree: Tree, o: Override): void {
+  const path = o.key.split('.');
+  const found = getPath(tree, path);
+  const value = o.value ?? null;
   if (o.op === 'delete') {
+    if (!found.exists) throw noSuchKey(o, o.key, tree);
     // `~key=value` deletes only a key that holds that value (as Hydra does).
     if (o.value !== undefined && canonicalJson(o.value) !== canonicalJson(found.value)) {
       throw new UserError(`~${o.key}=${canonicalJson(o.value)}: the key holds ${canonicalJson(found.value)}, not that value`);
     }
-    deletePath(tree, o.key);
+    deletePath(tree, path);
     return;
   }
-  if (isMapping(found.value) && !isMapping(o.value)) {
-    throw new UserError(`${o.key}: is a mapping; set one of its keys, e.g. ${o.key}.${Object.keys(found.value)[0] ?? 'key'}=...`);
+  // `+key` adds; on a key that holds something it only merges a dictionary or list (Hydra's rule)
+  if (o.op === 'add' && found.exists && found.value !== null && !isMapping(value) && !Array.isArray(value)) {
+    throw new UserError(`+${o.key}: the key already exists; set it with ${o.key}=VALUE (or ++${o.key}=VALUE to add or set)`);
   }
-  checkType(o.key, found.value, o.value ?? null);
-  setPath(tree, o.key, o.value ?? null);
+  put(tree, path, value, o, o.op !== 'set');
 }

@@ -93,7 +93,9 @@ const INITS = Object.keys(INITIALIZERS);
 /** Every number anywhere in a config is finite: YAML's .inf and .nan, and literals that overflow
  *  (1e400), are type errors, whatever key holds them. */
 export function checkFinite(v: unknown, key = ''): void {
-  if (typeof v === 'number' && !Number.isFinite(v)) fail(key, 'a finite number', v);
+  if (typeof v === 'number' && !Number.isFinite(v)) {
+    throw new UserError(`${key}: expected a finite number, got ${v} (inf and nan are numbers; quoted, 'nan' is text)`);
+  }
   if (Array.isArray(v)) v.forEach((x) => checkFinite(x, key));
   else if (v !== null && typeof v === 'object') {
     for (const [k, x] of Object.entries(v)) checkFinite(x, key ? `${key}.${k}` : k);

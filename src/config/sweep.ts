@@ -1,11 +1,15 @@
-// The sweep grammar on top of the override grammar: `k=a,b` lists, range(), logspace(), glob()
-// over a config group's options, and zip(k1=[..], k2=[..]) paired values, plus an experiment
-// preset's own `sweep:`. Expands into jobs, each a list of plain overrides for composeConfig.
-// It composes nothing beyond reading a preset's `sweep:` and runs nothing.
+// Expands sweeps into jobs, as Hydra's basic sweeper does: `k=a,b`, choice(), range(), glob() over a
+// config group's options (and sort/shuffle/tag/casts of them), this project's logspace() and
+// zip(k1=[..], k2=[..]) of paired values, and an experiment preset's own `sweep:`. Each job is a
+// list of plain overrides for composeConfig. Composes nothing beyond reading a preset; runs nothing.
 import { UserError } from '../util/errors.js';
-import { compose, groupNames, groupOptions } from './compose.js';
-import type { Value } from './overrides.js';
-import { isMapping } from './tree.js';
+import { compose, EXPERIMENTS_DIR, groupNames, groupOptions } from './compose.js';
+import { groupOf } from './defaults.js';
+import { sweepValues } from './grammar/sweeps.js';
+import type { Key } from './grammar/parser.js';
+import { fromValue, isSweep, toValue, type El, type Parsed } from './grammar/values.js';
+import { parseParsed, valueText, type Value } from './overrides.js';
+import { canonicalJson, isMapping } from './tree.js';
 
 /** One factor of the product: the keys it sets and its rows (one override string per key; the
  *  rows of a preset's `one_of` may set different subsets of `keys`, marked `union`). */
@@ -16,12 +20,29 @@ interface Item {
   union?: boolean;
 }
 
-const FUNCTIONS = ['range', 'logspace', 'glob'] as const;
-const CALL = /^([A-Za-z_]\w*)\(([\s\S]*)\)$/;
-const MAX_VALUES = 100_000;
+// The same override texts are read again and again while a preset's one_of rows are matched.
+const cache = new Map<string, ReturnType<typeof parseParsed>>();
+function parsed(text: string): ReturnType<typeof parseParsed> {
+  let p = cache.get(text);
+  if (!p) {
+    p = parseParsed(text);
+    if (cache.size > 10_000) cache.clear();
+    cache.set(text, p);
+  }
+  return p;
+}
 
-/** Splits at `sep` outside quotes and brackets; unbalanced text is a user error. */
-function splitTopLevel(text: string, where: string, sep = ','): string[] {
+/** What an override sets, without its +/++/~: the config path, or the group (`experiment/paper`
+ *  and `experiment` are one slot), with its @package. */
+const keyId = (k: Key): string => `${k.path.split('/')[0]}${k.package === undefined ? '' : `@${k.package}`}`;
+
+/** The key of one override text (`model=lstm` -> model). */
+const keyOfOverride = (o: string): string => keyId(parsed(o).key);
+
+const isZip = (s: string) => /^zip\s*\(/.test(s);
+
+/** Splits at commas outside quotes, brackets and backslash escapes; unbalanced text is a user error. */
+function splitArgs(text: string, where: string): string[] {
   const out: string[] = [];
   const closing: string[] = [];
   const pairs: Record<string, string> = { '[': ']', '{': '}', '(': ')' };
@@ -29,15 +50,14 @@ function splitTopLevel(text: string, where: string, sep = ','): string[] {
   let start = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
-    if (quote) {
+    if (c === '\\') i++;
+    else if (quote) {
       if (c === quote) quote = null;
-    } else if (c === "'" || c === '"') {
-      quote = c;
-    } else if (pairs[c]) {
-      closing.push(pairs[c]!);
-    } else if (c === ']' || c === '}' || c === ')') {
+    } else if (c === "'" || c === '"') quote = c;
+    else if (pairs[c]) closing.push(pairs[c]!);
+    else if (c === ']' || c === '}' || c === ')') {
       if (closing.pop() !== c) throw new UserError(`${where}: unbalanced '${c}' in '${text}'`);
-    } else if (c === sep && closing.length === 0) {
+    } else if (c === ',' && closing.length === 0) {
       out.push(text.slice(start, i));
       start = i + 1;
     }
@@ -48,107 +68,32 @@ function splitTopLevel(text: string, where: string, sep = ','): string[] {
   return out;
 }
 
-/** The key an override sets, without its +/~ prefix. */
-const keyOf = (lhs: string) => lhs.trim().replace(/^[+~]/, '');
-
-function toNumber(arg: string, where: string): number {
-  const n = Number(arg.trim());
-  if (arg.trim() === '' || !Number.isFinite(n)) throw new UserError(`${where}: '${arg.trim()}' is not a number`);
-  return n;
-}
-
-/** Digits after the decimal point that a number's text needs (1e-3 -> 3, 2.50 -> 2). */
-function decimals(arg: string): number {
-  const m = /^[+-]?\d*(?:\.(\d*))?(?:e([+-]?\d+))?$/i.exec(arg.trim());
-  if (!m) return 0;
-  return Math.max(0, (m[1]?.length ?? 0) - Number(m[2] ?? 0));
-}
-
-/** range(stop) / range(start, stop[, step]), stop excluded, like Python's range but for floats too.
- *  Float values are computed as integers scaled by 10^decimals, so 0.1 steps never accumulate error. */
-function range(args: string[], where: string): string[] {
-  if (args.length < 1 || args.length > 3) throw new UserError(`${where}: expected range(stop), range(start, stop) or range(start, stop, step)`);
-  const texts = args.length === 1 ? ['0', args[0]!, '1'] : [args[0]!, args[1]!, args[2] ?? '1'];
-  const [start, stop, step] = texts.map((a) => toNumber(a, where)) as [number, number, number];
-  if (step === 0) throw new UserError(`${where}: the step must not be 0`);
-  const d = Math.max(...texts.map(decimals));
-  const scale = 10 ** d;
-  const exact = d <= 15 && [start, stop, step].every((v) => Math.abs(Math.round(v * scale)) < Number.MAX_SAFE_INTEGER);
-  const [s, e, p] = exact ? [start, stop, step].map((v) => Math.round(v * scale)) as [number, number, number] : [start, stop, step];
-  const n = Math.ceil((e - s) / p - (exact ? 0 : 1e-9));
-  if (!(n > 0)) throw new UserError(`${where}: the range is empty`);
-  if (n > MAX_VALUES) throw new UserError(`${where}: ${n} values is too many (at most ${MAX_VALUES})`);
-  return Array.from({ length: n }, (_, i) => String(exact ? (s + i * p) / scale : start + i * step));
-}
-
-/** logspace(a, b, n): n values from a to b inclusive, evenly spaced in log (1e-9 .. 1e-1). */
-function logspace(args: string[], where: string): string[] {
-  if (args.length !== 3) throw new UserError(`${where}: expected logspace(start, stop, count)`);
-  const [a, b, n] = args.map((x) => toNumber(x, where)) as [number, number, number];
-  if (!(a > 0 && b > 0)) throw new UserError(`${where}: start and stop must be > 0`);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_VALUES) throw new UserError(`${where}: the count must be a whole number from 1 to ${MAX_VALUES}`);
-  if (n === 1) return [String(a)];
-  const [la, lb] = [Math.log10(a), Math.log10(b)];
-  return Array.from({ length: n }, (_, i) => {
-    if (i === 0) return String(a);
-    if (i === n - 1) return String(b);
-    // 12 significant digits: 10 ** -8 is 1e-8, not 1.0000000000000001e-8
-    return String(Number((10 ** (la + ((lb - la) * i) / (n - 1))).toPrecision(12)));
-  });
-}
-
-const globRegex = (pattern: string) =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-
-/** glob(pattern[, pattern...][, exclude=pattern]) over the options of the config group `key`. */
-function glob(key: string, args: string[], where: string, root?: string): string[] {
-  const groups = groupNames(root);
-  if (!groups.includes(key)) {
-    throw new UserError(`${where}: glob() picks options of a config group; '${key}' is not one (groups: ${groups.join(', ')})`);
+/** The values a sweep stands for; glob() reads the options of the group the key names. */
+function valuesOf(v: Parsed, key: Key, where: string, root?: string): El[] {
+  if (!isSweep(v)) return [v];
+  const options = () => {
+    const groups = groupNames(root);
+    if (!groupOf(key.path, groups, root ?? EXPERIMENTS_DIR)) {
+      throw new UserError(`${where}: glob() picks options of a config group; '${key.path}' is not one (groups: ${groups.join(', ')})`);
+    }
+    return groupOptions(key.path, root);
+  };
+  const out = sweepValues(v, where, options);
+  if (v.k === 'glob' && out.length === 0) {
+    throw new UserError(`${where}: glob() matches no option of ${key.path} (options: ${groupOptions(key.path, root).join(', ')})`);
   }
-  const include: RegExp[] = [];
-  const exclude: RegExp[] = [];
-  for (const arg of args.map((a) => a.trim())) {
-    if (arg === '') throw new UserError(`${where}: empty pattern`);
-    const m = /^exclude\s*=\s*(.+)$/.exec(arg);
-    (m ? exclude : include).push(globRegex(m ? m[1]!.trim() : arg));
-  }
-  if (include.length === 0) include.push(/^/);
-  const options = groupOptions(key, root);
-  const out = options.filter((o) => include.some((r) => r.test(o)) && !exclude.some((r) => r.test(o)));
-  if (out.length === 0) throw new UserError(`${where}: matches no option of ${key} (options: ${options.join(', ')})`);
   return out;
 }
 
-/** The value texts of one sweep expression: a list, a function call, or one plain value. */
-function expandValues(key: string, raw: string, where: string, root?: string): string[] {
-  const pieces = splitTopLevel(raw, where);
-  return pieces.flatMap((piece) => {
-    const text = piece.trim();
-    if (text === '' && pieces.length > 1) throw new UserError(`${where}: empty value in the list '${raw}' (quote text that contains commas)`);
-    const call = CALL.exec(text); // a piece has no top-level comma, so a match is one whole call
-    if (!call) return [text];
-    const [, name, inner] = call as unknown as [string, string, string];
-    const args = splitTopLevel(inner, where);
-    const at = `${where}: ${name}(${inner})`;
-    if (name === 'range') return range(args, at);
-    if (name === 'logspace') return logspace(args, at);
-    if (name === 'glob') return glob(key, args, at, root);
-    if (name === 'zip') throw new UserError(`${where}: zip() is a whole override, e.g. zip(model=[irnn,lstm], optimizer.lr=[1e-2,1e-3])`);
-    throw new UserError(`${where}: unknown sweep function '${name}' (known: ${FUNCTIONS.join(', ')}, zip; quote the value if it is text)`);
-  });
-}
-
-/** zip(k1=[a,b], k2=[c,d]) -> rows [k1=a, k2=c], [k1=b, k2=d]. */
-function parseZip(inner: string, where: string, root?: string): Item {
-  const columns = splitTopLevel(inner, where).map((arg) => {
-    const eq = arg.indexOf('=');
-    if (eq < 0) throw new UserError(`${where}: expected key=[values] in zip(), got '${arg.trim()}'`);
-    const lhs = arg.slice(0, eq).trim();
-    const raw = arg.slice(eq + 1).trim();
-    const list = raw.startsWith('[') && raw.endsWith(']') && splitTopLevel(raw, where).length === 1;
-    const values = expandValues(keyOf(lhs), list ? raw.slice(1, -1) : raw, where, root);
-    return { lhs, key: keyOf(lhs), values };
+/** zip(k1=[a,b], k2=[c,d]) -> rows [k1=a, k2=c], [k1=b, k2=d]; a column may be a sweep too. */
+function parseZip(s: string, where: string, root?: string): Item {
+  const inner = s.slice(s.indexOf('(') + 1);
+  if (splitArgs(s, where).length !== 1 || !inner.endsWith(')')) throw new UserError(`${where}: zip() is a whole override, e.g. zip(model=[irnn,lstm], optimizer.lr=[1e-2,1e-3])`);
+  const columns = splitArgs(inner.slice(0, -1), where).map((arg) => {
+    if (!arg.includes('=')) throw new UserError(`${where}: expected key=[values] in zip(), got '${arg.trim()}'`);
+    const p = parsed(arg.trimStart());
+    const v = p.value!;
+    return { lhs: p.key.text, key: keyId(p.key), values: v.k === 'list' ? v.items : valuesOf(v, p.key, where, root) };
   });
   const keys = columns.map((c) => c.key);
   const twice = keys.find((k, i) => keys.indexOf(k) !== i);
@@ -158,40 +103,38 @@ function parseZip(inner: string, where: string, root?: string): Item {
   if (odd) {
     throw new UserError(`${where}: zip() lists differ in length: ${columns.map((c) => `${c.key} has ${c.values.length}`).join(', ')}`);
   }
-  const rows = Array.from({ length: n }, (_, i) => columns.map((c) => `${c.lhs}=${c.values[i]}`));
+  const rows = Array.from({ length: n }, (_, i) => columns.map((c) => `${c.lhs}=${valueText(c.values[i]!)}`));
   return { keys, rows, swept: true };
 }
 
 function parseItem(text: string, root?: string): Item {
-  const s = text.trim();
-  const where = `override '${text}'`;
-  const zip = /^zip\(([\s\S]*)\)$/.exec(s);
-  if (zip && splitTopLevel(s, where).length === 1) return parseZip(zip[1]!, where, root);
-  const eq = s.indexOf('=');
-  if (eq < 0) return { keys: [keyOf(s)], rows: [[s]], swept: false };
-  const lhs = s.slice(0, eq);
-  const values = expandValues(keyOf(lhs), s.slice(eq + 1), where, root);
-  const swept = values.length > 1 || CALL.test(s.slice(eq + 1).trim());
-  return { keys: [keyOf(lhs)], rows: values.map((v) => [`${lhs}=${v}`]), swept };
+  const s = text.trimStart();
+  const where = `override '${s}'`;
+  if (isZip(s)) return parseZip(s, where, root);
+  const p = parsed(s);
+  const keys = [keyId(p.key)];
+  if (p.value === undefined) return { keys, rows: [[s]], swept: false };
+  if (!isSweep(p.value)) {
+    // a value made by a function (a cast, sort, shuffle) is written out once, so every job has the same
+    return { keys, rows: [[p.value.src !== undefined ? s : `${p.key.text}=${valueText(p.value)}`]], swept: false };
+  }
+  const rows = valuesOf(p.value, p.key, where, root).map((el) => [`${p.key.text}=${valueText(el)}`]);
+  return { keys, rows, swept: true };
 }
 
-/** True when an override uses sweep syntax (several values, range/logspace/glob, zip). */
-export function isSweepOverride(text: string, root?: string): boolean {
+/** True when an override uses sweep syntax (a,b, choice(), range(), glob(), ..., zip()). */
+export function isSweepOverride(text: string): boolean {
+  if (isZip(text.trim())) return true;
   try {
-    return parseItem(text, root).swept;
+    const v = parsed(text).value;
+    return v !== undefined && isSweep(v);
   } catch {
-    return false; // not valid sweep syntax: the plain override grammar reports it
+    return false; // not valid syntax: the plain override grammar reports it
   }
 }
 
-/** A YAML value in a preset's `sweep:` as override value text. */
-function valueText(v: Value): string {
-  if (typeof v === 'string') return v;
-  return JSON.stringify(v); // numbers, booleans, null, flow lists and mappings read back as YAML
-}
-
-/** The key of one override text (`model=lstm` -> model). */
-const keyOfOverride = (o: string) => keyOf(o.includes('=') ? o.slice(0, o.indexOf('=')) : o);
+/** A YAML value in a preset's `sweep:` as override value text (text is a sweep expression). */
+const presetText = (v: Value): string => (typeof v === 'string' ? v : valueText(fromValue(v)));
 
 /** A preset's `one_of: [grid, grid, ...]`: the jobs of each grid (a mapping or a list of
  *  expressions, as `sweep:` itself), one after the other, as one factor of the product. */
@@ -215,8 +158,8 @@ function presetItems(sweep: Value, where: string, root?: string): Item[] {
   }
   if (!isMapping(sweep)) throw new UserError(`${where}: 'sweep' must be a mapping (key: values) or a list of expressions`);
   const item = (k: string, v: Value): Item => {
-    if (!Array.isArray(v)) return parseItem(`${k}=${valueText(v)}`, root);
-    return { keys: [keyOf(k)], rows: v.map((x) => [`${k}=${valueText(x)}`]), swept: v.length > 1 };
+    if (!Array.isArray(v)) return parseItem(`${k}=${presetText(v)}`, root);
+    return { keys: [keyOfOverride(`${k}=null`)], rows: v.map((x) => [`${k}=${valueText(fromValue(x))}`]), swept: v.length > 1 };
   };
   // In the mapping's order (the first key varies slowest); nested mappings are dotted keys.
   const items: Item[] = [];
@@ -242,21 +185,24 @@ function without(item: Item, taken: Set<string>): Item | null {
   return { keys: keep.map((i) => item.keys[i]!), rows, swept: item.swept };
 }
 
-/** The rows of a `one_of` item that set every key the job's command line gives and the item
- *  sweeps to the same value (or, for a value no row sets, leave that key alone); those overrides are left to the command line (`model=lstm` keeps
- *  only the LSTM grid, `model.forget_bias=4` only the LSTM rows with that bias). */
-/** Whether a row sets the override's key to its value; numbers compare as numbers, so that
- *  `optimizer.lr=1e-3` on the command line fits a preset row that YAML read as 0.001. */
+/** Whether a row sets the override's key to its value, compared as values: `optimizer.lr=1e-3`
+ *  on the command line fits a preset row that YAML read as 0.001. */
 function has(row: string[], o: string): boolean {
-  const [key, value] = [keyOfOverride(o), o.slice(o.indexOf('=') + 1)];
-  const num = (v: string) => (v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : null);
-  return row.some((x) => {
-    if (keyOfOverride(x) !== key) return false;
-    const v = x.slice(x.indexOf('=') + 1);
-    return v === value || (num(v) !== null && num(v) === num(value));
-  });
+  const want = parsed(o);
+  const same = (x: string) => {
+    const got = parsed(x);
+    if (keyId(got.key) !== keyId(want.key)) return false;
+    const [a, b] = [got.value, want.value];
+    if (a === undefined || b === undefined || isSweep(a) || isSweep(b)) return x === o;
+    return canonicalJson(toValue(a, '')) === canonicalJson(toValue(b, ''));
+  };
+  return row.some(same);
 }
 
+/** The rows of a `one_of` item that set every key the job's command line gives and the item
+ *  sweeps to the same value (or, for a value no row sets, leave that key alone); those overrides
+ *  are left to the command line (`model=lstm` keeps only the LSTM grid, `model.forget_bias=4`
+ *  only the LSTM rows with that bias). */
 function fitting(item: Item, job: string[]): Item {
   if (!item.union) return item;
   const given = job.filter((o) => item.keys.includes(keyOfOverride(o)));
@@ -294,7 +240,7 @@ export function expandSweep(opts: { overrides: string[]; root?: string }): strin
   const taken = new Set(items.flatMap((it) => it.keys));
   const presets = new Map<string, Item[]>();
   return product(items).flatMap((job) => {
-    const experiment = job.filter((o) => keyOf(o.split('=')[0]!) === 'experiment');
+    const experiment = job.filter((o) => keyOfOverride(o) === 'experiment');
     const id = experiment.join('\0');
     if (!presets.has(id)) {
       const { sweep, choices } = compose({ overrides: experiment, root: opts.root });

@@ -1,6 +1,6 @@
-// Small helpers over nested plain-object configs: dotted paths, deep merge, listing leaves.
-// They see own properties only, and refuse the keys through which a plain object reaches its
-// prototype (`__proto__`, `constructor`, `prototype`): a config key never touches Object.prototype.
+// Small helpers over nested plain-object configs: dotted paths (a number indexes a list), deep merge,
+// listing leaves. They see own properties only, and refuse the keys through which a plain object
+// reaches its prototype (`__proto__`, `constructor`, `prototype`): no key touches Object.prototype.
 import { UserError } from '../util/errors.js';
 import type { Value } from './overrides.js';
 
@@ -20,36 +20,57 @@ export function isMapping(v: unknown): v is Tree {
 
 const own = (node: Tree, key: string): boolean => Object.hasOwn(node, key);
 
-export function getPath(root: Tree, path: string): { exists: boolean; value: Value } {
+/** A path as its segments: `a.b.0` is ['a', 'b', '0'] (a segment that is a number indexes a list). */
+const segs = (path: string | string[]): string[] => (Array.isArray(path) ? path : path.split('.'));
+
+/** The list position a segment names, or -1 (not a whole number, or past the end). */
+const index = (list: Value[], p: string): number => (/^(0|[1-9]\d*)$/.test(p) && Number(p) < list.length ? Number(p) : -1);
+
+const outOfRange = (path: string[], list: Value[], at: number) =>
+  new UserError(`${path.join('.')}: ${path[at]} is not a position in the list ${path.slice(0, at).join('.')} (it has ${list.length} item${list.length === 1 ? '' : 's'}, from 0)`);
+
+export function getPath(root: Tree, path: string | string[]): { exists: boolean; value: Value } {
   let node: Value = root;
-  for (const p of path.split('.')) {
-    if (!isMapping(node) || !own(node, p)) return { exists: false, value: null };
-    node = node[p]!;
+  for (const p of segs(path)) {
+    if (Array.isArray(node)) {
+      const i = index(node, p);
+      if (i < 0) return { exists: false, value: null };
+      node = node[i]!;
+    } else if (isMapping(node) && own(node, p)) node = node[p]!;
+    else return { exists: false, value: null };
   }
   return { exists: true, value: node };
 }
 
-/** Sets a value, creating intermediate mappings. */
-export function setPath(root: Tree, path: string, value: Value): void {
-  const parts = path.split('.');
-  for (const p of parts) checkKey(p, path);
-  let node: Tree = root;
-  for (const p of parts.slice(0, -1)) {
-    if (!own(node, p) || !isMapping(node[p])) node[p] = {};
-    node = node[p] as Tree;
+const isContainer = (v: unknown): v is Tree | Value[] => Array.isArray(v) || isMapping(v);
+
+/** Sets a value, creating intermediate mappings; a list is indexed, never grown. */
+export function setPath(root: Tree, path: string | string[], value: Value): void {
+  const parts = segs(path);
+  for (const p of parts) checkKey(p, parts.join('.'));
+  let node: Tree | Value[] = root;
+  for (const [n, p] of parts.entries()) {
+    const last = n === parts.length - 1;
+    if (Array.isArray(node)) {
+      const i = index(node, p);
+      if (i < 0) throw outOfRange(parts, node, n);
+      if (last) node[i] = value;
+      else if (!isContainer(node[i])) node[i] = {};
+      if (!last) node = node[i] as Tree | Value[];
+    } else {
+      if (last) node[p] = value;
+      else if (!own(node, p) || !isContainer(node[p])) node[p] = {};
+      if (!last) node = node[p] as Tree | Value[];
+    }
   }
-  node[parts[parts.length - 1]!] = value;
 }
 
-export function deletePath(root: Tree, path: string): void {
-  const parts = path.split('.');
-  let node: Value = root;
-  for (const p of parts.slice(0, -1)) {
-    if (!isMapping(node) || !own(node, p)) return;
-    node = node[p]!;
-  }
+export function deletePath(root: Tree, path: string | string[]): void {
+  const parts = segs(path);
+  const parent = getPath(root, parts.slice(0, -1)).value;
   const last = parts[parts.length - 1]!;
-  if (isMapping(node) && own(node, last)) delete node[last];
+  if (Array.isArray(parent) && index(parent, last) >= 0) parent.splice(index(parent, last), 1);
+  else if (isMapping(parent) && own(parent, last)) delete parent[last];
 }
 
 /** Refuses reserved keys anywhere in a tree read from a file or the command line. */
