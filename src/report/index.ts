@@ -50,10 +50,20 @@ export function glanceTable(results: TaskResult[], histories: Map<number, Histor
         paperValues(g, m, meta.metric),
         `${finished}/${all.length}`,
         s ? `${fmtCompute(computeOf(s.setting.runs, histories))} (search ${fmtCompute(computeOf(all, histories))})` : fmtCompute(computeOf(all, histories)),
+        s ? stepsCell(s.setting.runs) : '–',
       ]);
     }
   }
-  return { header: ['task', 'model', 'metric', 'selected setting', 'validation (ranks)', 'test at the selection', 'paper (test)', 'runs finished', 'compute: result (search)'], rows };
+  return { header: ['task', 'model', 'metric', 'selected setting', 'validation (ranks)', 'test at the selection', 'paper (test)', 'runs finished', 'compute: result (search)', 'steps (why it stopped)'], rows };
+}
+
+/** The steps the selected setting's finished runs trained, and why any stopped before its budget
+ *  (the stop rule's name: target, patience, plateau). */
+function stepsCell(runs: RunRecord[]): string {
+  const done = runs.filter((r) => r.status === 'finished');
+  const steps = [...new Set(done.map((r) => r.step))].sort((a, b) => a - b).map((n) => n.toLocaleString('en-US'));
+  const why = [...new Set(done.flatMap((r) => (r.stopReason ? [r.stopReason.split(':')[0]!] : [])))];
+  return steps.length ? `${steps.join(' / ')}${why.length ? ` (${why.join(', ')})` : ''}` : '–';
 }
 
 function overview(runs: RunRecord[], results: TaskResult[], glance: { header: string[]; rows: Cell[][] }): Section {
