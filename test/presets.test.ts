@@ -1,7 +1,9 @@
 // Every preset under experiments/experiment/ trains: its own config, and the first job of its sweep
 // for each model the sweep names, each for 2 steps on the real data with the evaluation sets
-// shrunk (as lightning-hydra-template's smoke tests do). A preset that stops composing, names a
-// key its task lacks, or builds a model that cannot take a step fails here.
+// shrunk (as lightning-hydra-template's smoke tests do). Presets for data a user brings (TIMIT,
+// One Billion Word, the Penn Treebank) run on miniatures in those formats written here. A preset
+// that stops composing, names a key its task lacks, or builds a model that cannot take a step
+// fails here.
 import test from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,9 +14,25 @@ import { expandSweep } from '../src/config/sweep.js';
 import { Db } from '../src/store/db.js';
 import { getRun } from '../src/store/runs.js';
 import { train } from '../src/train/run.js';
+import { writeBillion, writePtb, writeTimit } from './data-writers.js';
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'presets-'));
 test.after.always(() => rmSync(cacheDir, { recursive: true, force: true }));
+
+// Large enough for 32 streams of 36 words.
+const ptbLines = Array.from({ length: 300 }, (_, i) => ['the', 'board', 'will', 'join', 'N', 'years', '<unk>', 'mr.', 'group'].slice(i % 5, 4 + (i % 6)).join(' '));
+const DATA = {
+  timit: writeTimit(join(cacheDir, 'timit')),
+  billion: writeBillion(join(cacheDir, 'billion'), { lines: 400 }),
+  ptb: writePtb(join(cacheDir, 'ptb'), { train: ptbLines }),
+};
+
+/** task.path for a config that reads data the user brings, from the miniatures above. */
+function dataPath(task: Record<string, unknown>): string[] {
+  if (task['source'] === 'timit') return [`task.path=${DATA.timit}`];
+  if (task['corpus'] === 'billion' || task['corpus'] === 'ptb') return [`task.path=${DATA[task['corpus']]}`];
+  return [];
+}
 
 /** Overrides that keep a 2-step run cheap without changing the model or the sequence length. */
 const SHRINK: Record<string, string[]> = {
@@ -51,8 +69,8 @@ for (const preset of presets) {
   test.serial(`preset ${preset} trains 2 steps`, async (t) => {
     const db = await Db.open(':memory:');
     for (const job of jobsOf(preset)) {
-      const task = composeConfig({ overrides: job }).config.task.name;
-      const overrides = [...job, ...(SHRINK[task] ?? []), 'train.steps=2', 'train.eval_every=2'];
+      const task = composeConfig({ overrides: job }).config.task;
+      const overrides = [...job, ...dataPath(task), ...(SHRINK[task.name] ?? []), 'train.steps=2', 'train.eval_every=2'];
       const resolved = composeConfig({ overrides });
       const r = await train({ resolved, db, cacheDir });
       t.is(r.status, 'finished', overrides.join(' '));

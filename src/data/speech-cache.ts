@@ -1,41 +1,46 @@
-// The speech corpus on disk: one file per generation-settings hash, holding a JSON header and the
-// raw typed arrays of each split. Written to a temporary name and renamed, so parallel runs of a
-// sweep never read half a file. Knows the layout only, not how the data was made.
+// A speech corpus on disk (synthesized, or read from TIMIT): one file per settings hash, holding a
+// JSON header and the raw typed arrays of each split. Written to a temporary name and renamed, so
+// parallel runs of a sweep never read half a file. Knows the layout only, not how the data was made.
 import { existsSync, readFileSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
 import { writeCacheFile } from './cache-file.js';
 import { SPLIT_NAMES, type SplitName } from './corpus.js';
 import type { Speaker } from './speaker.js';
 
-export interface SpeechSplit {
+/** The label of a frame that has none (TIMIT's glottal stop q, a gap between segments): such a
+ *  frame is input but neither trained on nor scored. */
+export const NO_LABEL = 255;
+
+/** One split; `S` describes a speaker (the synthesizer's parameters, or a TIMIT speaker's name). */
+export interface SpeechSplit<S = Speaker> {
   /** Number of utterances. */
   n: number;
   /** [frames, featureSize] features of all utterances, one after the other. */
   features: Float32Array;
-  /** [frames] class ids (PHONES). */
+  /** [frames] class ids of the corpus's label set, or NO_LABEL. */
   labels: Uint8Array;
   /** [n + 1] frame offset of each utterance; utterance i is frames offsets[i] .. offsets[i+1]. */
   offsets: Int32Array;
   /** [n] speaker id of each utterance (ids are unique across splits). */
   speakerIds: Int32Array;
-  /** The words of each utterance. */
+  /** The words of each utterance (synthetic), or where it comes from (TIMIT: TRAIN/DR1/FCJF0/SI1027). */
   texts: string[];
-  speakers: Speaker[];
+  speakers: S[];
 }
 
-export interface SpeechData {
+export interface SpeechData<S = Speaker> {
   key: string;
   featureSize: number;
-  splits: Record<SplitName, SpeechSplit>;
+  splits: Record<SplitName, SpeechSplit<S>>;
 }
 
 const MAGIC = 'IRNNSPC1';
-type Meta = { key: string; featureSize: number; splits: Record<SplitName, { n: number; frames: number; texts: string[]; speakers: Speaker[] }> };
+type Meta<S> = { key: string; featureSize: number; splits: Record<SplitName, { n: number; frames: number; texts: string[]; speakers: S[] }> };
 
 const pad4 = (n: number) => (4 - (n % 4)) % 4;
 
-export function writeSpeechCache(file: string, data: SpeechData): void {
-  const meta: Meta = { key: data.key, featureSize: data.featureSize, splits: {} as Meta['splits'] };
+export function writeSpeechCache<S>(file: string, data: SpeechData<S>): void {
+  const meta: Meta<S> = { key: data.key, featureSize: data.featureSize, splits: {} as Meta<S>['splits'] };
   for (const s of SPLIT_NAMES) {
     const sp = data.splits[s];
     meta.splits[s] = { n: sp.n, frames: sp.labels.length, texts: sp.texts, speakers: sp.speakers };
@@ -52,15 +57,15 @@ export function writeSpeechCache(file: string, data: SpeechData): void {
 }
 
 /** The cached data, or null when there is no file. A file that does not parse is a UserError. */
-export function readSpeechCache(file: string, key: string): SpeechData | null {
+export function readSpeechCache<S = Speaker>(file: string, key: string): SpeechData<S> | null {
   if (!existsSync(file)) return null;
   const corrupt = (why: string) => new UserError(`speech cache ${file} is corrupt (${why}); delete it to regenerate`);
   const buf = readFileSync(file);
   if (buf.length < 12 || buf.toString('ascii', 0, 8) !== MAGIC) throw corrupt('bad magic');
   const headLen = buf.readUInt32LE(8);
-  let meta: Meta;
+  let meta: Meta<S>;
   try {
-    meta = JSON.parse(buf.toString('utf8', 12, 12 + headLen)) as Meta;
+    meta = JSON.parse(buf.toString('utf8', 12, 12 + headLen)) as Meta<S>;
   } catch {
     throw corrupt('bad header');
   }
@@ -73,7 +78,7 @@ export function readSpeechCache(file: string, key: string): SpeechData | null {
     at += bytes + pad4(bytes);
     return out;
   };
-  const splits = {} as Record<SplitName, SpeechSplit>;
+  const splits = {} as Record<SplitName, SpeechSplit<S>>;
   for (const s of SPLIT_NAMES) {
     const m = meta.splits[s];
     splits[s] = {

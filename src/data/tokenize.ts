@@ -1,111 +1,28 @@
-// Word- and character-level vocabularies built from a corpus's training split, the encoding of
-// every split into token ids, and an on-disk cache of both keyed by a hash of the settings.
-// Does not batch (see tasks/language-model.ts) and never looks at valid / test when counting.
+// A corpus tokenised: the vocabulary built from its training split, every split encoded into token
+// ids, and an on-disk cache of both keyed by a hash of the settings. Corpora that fit in memory are
+// encoded here; One Billion Word is streamed (token-stream.ts). Does not batch (see
+// tasks/language-model.ts) and never looks at valid / test when counting.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { writeCacheFile } from './cache-file.js';
-import { corpusFingerprint, loadCorpus, SPLIT_NAMES } from './corpus.js';
-import type { CorpusOptions, SplitName, WordSplit } from './corpus.js';
+import { corpusFiles, corpusFingerprint, loadCorpus, SPLIT_NAMES } from './corpus.js';
+import type { CorpusOptions, SplitName } from './corpus.js';
+import { tokenizeStreamed, type TokenIds } from './token-stream.js';
+import { buildVocab, encode, LEVELS, type Level, type Vocab } from './vocab.js';
 
-export type Level = 'word' | 'char';
-export const LEVELS: readonly Level[] = ['word', 'char'];
-export const UNK = '<unk>';
-export const EOS = '<eos>';
-/** Ids 0.. of each level. Characters need no <eos>: a line end is the character '\n'. */
-export const SPECIALS: Record<Level, readonly string[]> = { word: [UNK, EOS], char: [UNK] };
-
-export interface Vocab {
-  level: Level;
-  words: WordSplit;
-  /** id -> token; specials first, then by training frequency (ties: code-unit order). */
-  tokens: string[];
-}
-
-// A word keeps inner apostrophes, periods and commas ("don't", "u.s", "40,000", "3.5"); any
-// other non-space character is a token of its own.
-const WORD_OR_MARK = /[\p{L}\p{N}]+(?:['.,][\p{L}\p{N}]+)*|\S/gu;
-
-/** The tokens of one line before vocabulary lookup: lower-cased words, or characters plus '\n'. */
-export function lineUnits(line: string, level: Level, words: WordSplit): string[] {
-  if (level === 'char') return [...line, '\n'];
-  const lower = line.toLowerCase();
-  const units = words === 'whitespace' ? lower.split(/\s+/).filter(Boolean) : (lower.match(WORD_OR_MARK) ?? []);
-  units.push(EOS);
-  return units;
-}
-
-/** The text a round trip through the vocabulary gives back when nothing is <unk>. */
-export function normalizeText(lines: string[], level: Level, words: WordSplit): string {
-  if (level === 'char') return lines.map((l) => `${l}\n`).join('');
-  return lines.map((l) => `${lineUnits(l, level, words).slice(0, -1).join(' ')}\n`).join('');
-}
-
-export interface BuildVocabOptions {
-  level: Level;
-  words: WordSplit;
-  /** Training lines only. */
-  lines: string[];
-  /** Cap on the vocabulary size, specials included. */
-  size: number;
-}
-
-export function buildVocab({ level, words, lines, size }: BuildVocabOptions): Vocab {
-  const specials = SPECIALS[level];
-  if (!Number.isInteger(size) || size < specials.length) {
-    throw new UserError(
-      `task.vocab_size=${size} is below the ${specials.length} special tokens of level=${level} (${specials.join(', ')})`,
-    );
-  }
-  const counts = new Map<string, number>();
-  for (const line of lines) {
-    for (const u of lineUnits(line, level, words)) {
-      if (!specials.includes(u)) counts.set(u, (counts.get(u) ?? 0) + 1);
-    }
-  }
-  // Code-unit comparison, not localeCompare: the order must not depend on the machine's locale.
-  const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const kept = ranked.slice(0, size - specials.length).map(([u]) => u);
-  return { level, words, tokens: [...specials, ...kept] };
-}
-
-function indexOf(vocab: Vocab): Map<string, number> {
-  return new Map(vocab.tokens.map((t, i) => [t, i]));
-}
-
-/** Token ids of the lines, one stream; units outside the vocabulary become <unk> (id 0). */
-export function encode(vocab: Vocab, lines: string[]): Int32Array {
-  const index = indexOf(vocab);
-  const ids: number[] = [];
-  for (const line of lines) {
-    for (const u of lineUnits(line, vocab.level, vocab.words)) ids.push(index.get(u) ?? 0);
-  }
-  return Int32Array.from(ids);
-}
-
-/** The text of a stream of ids: words separated by spaces, <eos> as a line end. */
-export function decode(vocab: Vocab, ids: ArrayLike<number>): string {
-  let out = '';
-  let lineStart = true;
-  for (let i = 0; i < ids.length; i++) {
-    const t = vocab.tokens[ids[i]!] ?? UNK;
-    if (vocab.level === 'char') {
-      out += t;
-    } else if (t === EOS) {
-      out += '\n';
-      lineStart = true;
-    } else {
-      out += lineStart ? t : ` ${t}`;
-      lineStart = false;
-    }
-  }
-  return out;
-}
+export { buildVocab, countUnits, decode, encode, EOS, LEVELS, lineUnits, normalizeText, SPECIALS, UNK, vocabFromCounts } from './vocab.js';
+export type { BuildVocabOptions, Level, Vocab } from './vocab.js';
+export type { TokenIds } from './token-stream.js';
 
 export interface TokenizedCorpus {
   vocab: Vocab;
-  ids: Record<SplitName, Int32Array>;
+  /** Training ids may live on disk (One Billion Word); valid and test are always in memory. */
+  ids: { train: TokenIds; valid: Int32Array; test: Int32Array };
+  /** [vocab] occurrences of each id in the training split. */
+  trainCounts: Float64Array;
   description: string;
   /** True when read from the cache. */
   cached: boolean;
@@ -114,8 +31,9 @@ export interface TokenizedCorpus {
 export interface TokenizeOptions {
   corpus: CorpusOptions;
   level: Level;
-  vocabSize: number;
-  /** Cache folder; null = no cache. */
+  /** Cap on the vocabulary, specials included; null = every unit the corpus's rule keeps. */
+  vocabSize: number | null;
+  /** Cache folder; null = no cache (a streamed corpus then tokenises into a temporary folder). */
   cacheDir: string | null;
 }
 
@@ -149,7 +67,13 @@ function readCache(base: string): TokenizedCorpus | null {
     at += n;
   }
   if (at !== all.length || !Array.isArray(meta.vocab?.tokens)) return null;
-  return { vocab: meta.vocab, ids, description: meta.description, cached: true };
+  return { vocab: meta.vocab, ids, trainCounts: countIds(ids.train, meta.vocab.tokens.length), description: meta.description, cached: true };
+}
+
+function countIds(ids: Int32Array, vocab: number): Float64Array {
+  const counts = new Float64Array(vocab);
+  for (const id of ids) counts[id]! += 1;
+  return counts;
 }
 
 export function tokenizeCorpus(opts: TokenizeOptions): TokenizedCorpus {
@@ -160,11 +84,17 @@ export function tokenizeCorpus(opts: TokenizeOptions): TokenizedCorpus {
     .update(JSON.stringify([FORMAT, corpusFingerprint(opts.corpus), opts.level, opts.vocabSize]))
     .digest('hex')
     .slice(0, 16);
-  const base = opts.cacheDir ? join(opts.cacheDir, 'lm', `${opts.corpus.corpus}-${opts.level}-${key}`) : null;
+  const name = `${opts.corpus.corpus}-${opts.level}-${key}`;
+  const files = corpusFiles(opts.corpus);
+  if (files) {
+    const base = join(opts.cacheDir ?? mkdtempSync(join(tmpdir(), 'irnn-lm-')), 'lm', name);
+    return tokenizeStreamed({ corpus: files, level: opts.level, vocabSize: opts.vocabSize, base });
+  }
+  const base = opts.cacheDir ? join(opts.cacheDir, 'lm', name) : null;
   const cached = base ? readCache(base) : null;
   if (cached) return cached;
   const corpus = loadCorpus(opts.corpus);
-  const vocab = buildVocab({ level: opts.level, words: corpus.words, lines: corpus.splits.train, size: opts.vocabSize });
+  const vocab = buildVocab({ level: opts.level, words: corpus.words, lines: corpus.splits.train, size: opts.vocabSize, minCount: corpus.minCount });
   const ids = {} as Record<SplitName, Int32Array>;
   for (const s of SPLIT_NAMES) ids[s] = encode(vocab, corpus.splits[s]);
   if (base) {
@@ -178,5 +108,5 @@ export function tokenizeCorpus(opts: TokenizeOptions): TokenizedCorpus {
     writeCacheFile(`${base}.bin`, new Uint8Array(all.buffer));
     writeCacheFile(`${base}.json`, JSON.stringify({ vocab, lengths, description: corpus.description } satisfies CacheMeta));
   }
-  return { vocab, ids, description: corpus.description, cached: false };
+  return { vocab, ids, trainCounts: countIds(ids.train, vocab.tokens.length), description: corpus.description, cached: false };
 }

@@ -1,5 +1,6 @@
-// Language modelling as a Task (paper section 4.4): next-token prediction over words or characters
+// Language modelling as a Task (paper section 4.3): next-token prediction over words or characters
 // with truncated BPTT. Corpora and tokenisation live in src/data; this file batches and scores.
+// The training ids may sit in a file (One Billion Word): they are read one window at a time.
 // It does not hold hidden state: the trainer carries it between calls (carryState / carry).
 //
 // Worked example: a training split of N = 1000 ids with train.batch_size = 4 is cut into 4
@@ -11,7 +12,7 @@
 // by window; the loss is the mean cross-entropy in nats over every predicted id.
 import { need } from '../config/schema.js';
 import type { Tree } from '../config/tree.js';
-import { tokenizeCorpus, LEVELS, type Level } from '../data/tokenize.js';
+import { tokenizeCorpus, LEVELS, type Level, type TokenIds } from '../data/tokenize.js';
 import { CORPORA } from '../data/corpus.js';
 import { UserError } from '../util/errors.js';
 import { sumLoss, type LossSum } from './eval.js';
@@ -19,21 +20,28 @@ import type { Batch, Predict, Split, Task, TaskFactory } from './task.js';
 
 /** One contiguous window of `streams` parallel rows: x = ids at start..start+T-1 of each row,
  *  y = the ids one step later. Row b begins at id b * rowLen of `ids`. */
-export function streamWindow(o: { ids: Int32Array; streams: number; rowLen: number; start: number; T: number }): Batch {
-  const { ids, streams, rowLen, start, T } = o;
-  const x = new Int32Array(streams * T); // [B, T]
-  const y = new Int32Array(streams * T); // [B, T]
-  for (let b = 0; b < streams; b++) {
-    const from = b * rowLen + start;
-    x.set(ids.subarray(from, from + T), b * T);
-    y.set(ids.subarray(from + 1, from + 1 + T), b * T);
-  }
-  return { batchSize: streams, seqLen: T, x, y };
+export function streamWindow(o: { ids: TokenIds; streams: number; rowLen: number; start: number; T: number }): Batch {
+  const { streams, rowLen, start, T } = o;
+  return windowsAt(o.ids, Array.from({ length: streams }, (_, b) => b * rowLen + start), T);
+}
+
+/** Rows of T ids starting at each of `starts` (x) and the ids one step later (y): [B, T] each.
+ *  One read of T + 1 ids per row, whether the ids are in memory or in a file. */
+function windowsAt(ids: TokenIds, starts: number[], T: number): Batch {
+  const B = starts.length;
+  const x = new Int32Array(B * T); // [B, T]
+  const y = new Int32Array(B * T); // [B, T]
+  starts.forEach((from, b) => {
+    const row = ids.slice(from, from + T + 1);
+    x.set(row.subarray(0, T), b * T);
+    y.set(row.subarray(1, T + 1), b * T);
+  });
+  return { batchSize: B, seqLen: T, x, y };
 }
 
 /** Consecutive bptt-long windows of `streams` rows that cut the training ids, wrapping at the end.
  *  A row of L ids gives floor((L-1)/bptt) windows per pass; its last few ids wait for the next pass. */
-export function trainStreams(ids: Int32Array, streams: number, bptt: number): () => Batch {
+export function trainStreams(ids: TokenIds, streams: number, bptt: number): () => Batch {
   const rowLen = Math.floor(ids.length / streams);
   if (rowLen < bptt + 1) {
     throw new UserError(
@@ -80,12 +88,11 @@ export function scoreStreams(plan: EvalPlan, predict: Predict, carry = true): Lo
   return sumLoss({ batches: planWindows(plan), predict, carry });
 }
 
-/** Mean cross-entropy (nats) of a unigram model fitted on the training ids (add-one smoothing),
- *  over the ids a plan predicts: the score any model that reads its input should beat. */
-export function unigramLoss(train: Int32Array, vocab: number, plan: EvalPlan): number {
-  const counts = new Float64Array(vocab);
-  for (const id of train) counts[id]! += 1;
-  const total = train.length + vocab;
+/** Mean cross-entropy (nats) of a unigram model fitted on the training ids (`counts` [vocab] of
+ *  each id; add-one smoothing), over the ids a plan predicts: the score any model that reads its
+ *  input should beat. */
+export function unigramLoss(counts: Float64Array, plan: EvalPlan): number {
+  const total = counts.reduce((a, b) => a + b, 0) + counts.length;
   let sum = 0;
   for (let b = 0; b < plan.streams; b++) {
     for (let t = 1; t <= plan.rowLen; t++) sum -= Math.log((counts[plan.ids[b * plan.rowLen + t]!]! + 1) / total);
@@ -104,7 +111,9 @@ export const lmTask: TaskFactory = (cfg, ctx) => {
   need(tree, 'task.level', LEVELS);
   need(tree, 'task.corpus', Object.keys(CORPORA));
   need(tree, 'task.corpus_dir', 'string', { nullable: true });
-  need(tree, 'task.vocab_size', 'int>0');
+  // Configs stored before ptb and billion were readable have no task.path.
+  need(tree, 'task.path', 'string', { nullable: true, optional: true });
+  need(tree, 'task.vocab_size', 'int>0', { nullable: true });
   need(tree, 'task.bptt', 'int>0');
   need(tree, 'task.embed_size', 'int>0');
   need(tree, 'task.eval_tokens', 'int>0', { nullable: true });
@@ -113,9 +122,10 @@ export const lmTask: TaskFactory = (cfg, ctx) => {
   const level = cfg['level'] as Level;
   const bptt = cfg['bptt'] as number;
   const carry = cfg['carry_state'] as boolean;
-  const corpus = { corpus: cfg['corpus'] as string, dir: (cfg['corpus_dir'] as string | null) ?? null };
+  const corpus = { corpus: cfg['corpus'] as string, dir: (cfg['corpus_dir'] as string | null) ?? null, path: (cfg['path'] as string | null | undefined) ?? null };
+  const vocabCap = (cfg['vocab_size'] as number | null) ?? null;
 
-  const data = tokenizeCorpus({ corpus, level, vocabSize: cfg['vocab_size'] as number, cacheDir: ctx.cacheDir });
+  const data = tokenizeCorpus({ corpus, level, vocabSize: vocabCap, cacheDir: ctx.cacheDir });
   const vocab = data.vocab.tokens.length;
   const maxTokens = (cfg['eval_tokens'] as number | null) ?? null;
   const plans: Record<Split, EvalPlan> = {
@@ -138,7 +148,7 @@ export const lmTask: TaskFactory = (cfg, ctx) => {
     mainMetric: { name: `test_${score.metric}`, goal: 'min', select: `valid_${score.metric}` },
     baseline: {
       metric: `test_${score.metric}`,
-      value: score.fromNats(unigramLoss(data.ids.train, vocab, plans.test)),
+      value: score.fromNats(unigramLoss(data.trainCounts, plans.test)),
       label: 'unigram model fitted on the training split',
     },
     info: {
@@ -146,7 +156,7 @@ export const lmTask: TaskFactory = (cfg, ctx) => {
       corpus_splits: data.description,
       level,
       vocab_size: vocab,
-      vocab_cap: cfg['vocab_size'] as number,
+      vocab_cap: vocabCap ?? 'none',
       train_tokens: data.ids.train.length,
       valid_tokens: data.ids.valid.length,
       test_tokens: data.ids.test.length,
@@ -169,14 +179,7 @@ export const lmTask: TaskFactory = (cfg, ctx) => {
     probeBatch(batchSize, rng) {
       const ids = data.ids.train;
       if (ids.length < bptt + 1) throw new UserError(`task: the training split has ${ids.length} tokens, fewer than task.bptt+1=${bptt + 1}`);
-      const starts = Array.from({ length: batchSize }, () => rng.int(ids.length - bptt));
-      const x = new Int32Array(batchSize * bptt); // [B, T]
-      const y = new Int32Array(batchSize * bptt);
-      starts.forEach((s, b) => {
-        x.set(ids.subarray(s, s + bptt), b * bptt);
-        y.set(ids.subarray(s + 1, s + 1 + bptt), b * bptt);
-      });
-      return { batchSize, seqLen: bptt, x, y };
+      return windowsAt(ids, Array.from({ length: batchSize }, () => rng.int(ids.length - bptt)), bptt);
     },
     evaluate(split, predict) {
       const { lossSum, count } = scoreStreams(plans[split], predict, carry);

@@ -7,9 +7,9 @@ export const PROBLEM_KEYS: Record<string, readonly string[]> = {
   adding: ['task.seq_len'],
   pixel_mnist: ['task.source', 'task.data_dir', 'task.downsample'],
   permuted_mnist: ['task.source', 'task.data_dir', 'task.downsample', 'task.permutation_seed'],
-  lm: ['task.level', 'task.corpus', 'task.corpus_dir', 'task.vocab_size'],
+  lm: ['task.level', 'task.corpus', 'task.corpus_dir', 'task.path', 'task.vocab_size'],
   speech: [
-    'task.data_seed', 'task.train_utterances', 'task.valid_utterances', 'task.test_utterances', 'task.train_speakers',
+    'task.source', 'task.path', 'task.timit_labels', 'task.data_seed', 'task.train_utterances', 'task.valid_utterances', 'task.test_utterances', 'task.train_speakers',
     'task.valid_speakers', 'task.test_speakers', 'task.min_words', 'task.max_words', 'task.snr_db', 'task.noise',
   ],
 };
