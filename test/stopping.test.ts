@@ -48,13 +48,15 @@ test('an explosion is a finite value more than the factor times the first, by ma
   t.is(exploded(Infinity, 1, 1e6, 'x'), null, 'NaN and Inf are caught as such elsewhere');
 });
 
-test('the stop keys at their defaults leave a run\'s hash as it was before they existed', (t) => {
-  const { config } = composeConfig({ overrides: [] });
+test('keys added later (stop rules, data sources) at their defaults leave a run\'s hash as it was before they existed', (t) => {
+  const { config } = composeConfig({ overrides: ['task=speech'] });
   const before = structuredClone(config) as unknown as { train: Record<string, unknown> };
   for (const k of ['patience', 'plateau', 'plateau_min_improvement', 'diverge_factor']) delete before.train[k];
+  for (const k of ['source', 'path', 'timit_labels']) delete (before as unknown as { task: Record<string, unknown> }).task[k];
   t.is(configHash(config), configHash(before as never));
-  t.not(configHash(composeConfig({ overrides: ['train.patience=1000'] }).config), configHash(config));
-  t.not(configHash(composeConfig({ overrides: ['train.diverge_factor=null'] }).config), configHash(config));
+  t.not(configHash(composeConfig({ overrides: ['task=speech', 'train.patience=1000'] }).config), configHash(config));
+  t.not(configHash(composeConfig({ overrides: ['task=speech', 'train.diverge_factor=null'] }).config), configHash(config));
+  t.not(configHash(composeConfig({ overrides: ['task=speech', 'task.source=timit', 'task.path=/data/timit'] }).config), configHash(config));
 });
 
 const EXPLODES = ['task.seq_len=8', 'task.test_size=100', 'model.hidden=16', 'optimizer=sgd', 'optimizer.lr=0.3', 'optimizer.clip=null', 'train.steps=300', 'train.eval_every=50'];

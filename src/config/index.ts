@@ -5,6 +5,7 @@ import { TASK_NAMES } from '../tasks/names.js';
 import { BACKENDS } from '../train/backend-names.js';
 import { compose, groupOptions, type Composed } from './compose.js';
 import { interpolate } from './interpolate.js';
+import { ADDED_KEYS } from './added-keys.js';
 import { checkMemory } from './memory.js';
 import { validate, type Config } from './schema.js';
 import { canonicalJson, type Tree } from './tree.js';
@@ -24,17 +25,6 @@ export interface ResolvedConfig {
  *  sweep-scheduler settings, `budget` a preset's statement of its cost, `launcher` where a sweep's
  *  jobs run: a run is recognised whichever launcher trained it). */
 const COSMETIC = ['train.log_every', 'train.diagnostics', 'train.checkpoint_every', 'train.checkpoint_keep', 'sweep', 'budget', 'launcher'];
-
-/** Keys added after runs were stored, at the value that leaves every earlier run's result as it
- *  was: hashed only when set to something else, so runs stored before a key existed keep their
- *  identity (and sweeps still find them done). A run that exploded under the default
- *  diverge_factor would have been recorded diverged; no finished run in the committed stores did. */
-const NEUTRAL: Record<string, unknown> = {
-  'train.patience': null,
-  'train.plateau': null,
-  'train.plateau_min_improvement': 0.01,
-  'train.diverge_factor': 1e6,
-};
 
 export function composeConfig(opts: { overrides: string[]; root?: string }): ResolvedConfig {
   const composed = compose(opts);
@@ -60,6 +50,6 @@ export function configHash(config: Config): string {
     if (section && (!when || when(section[last]))) delete section[last];
   };
   for (const key of COSMETIC) drop(key);
-  for (const [key, value] of Object.entries(NEUTRAL)) drop(key, (v) => v === value);
+  for (const [key, value] of Object.entries(ADDED_KEYS)) drop(key, (v) => v === value);
   return createHash('sha256').update(canonicalJson(copy)).digest('hex').slice(0, 16);
 }

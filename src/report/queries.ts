@@ -5,6 +5,7 @@ import type { Db } from '../store/db.js';
 import { listRuns, metricHistory, type RunRecord } from '../store/runs.js';
 import { UserError } from '../util/errors.js';
 import { canonicalJson } from '../config/tree.js';
+import { configValue } from '../config/added-keys.js';
 import { filterRuns } from './where.js';
 import { PROBLEM_KEYS } from '../tasks/problems.js';
 
@@ -166,11 +167,11 @@ export function groupRuns(runs: RunRecord[]): TaskGroup[] {
   return [...byTask.keys()].sort().flatMap((task) => {
     const taskRuns = byTask.get(task)!;
     const name = String((taskRuns[0]!.config['task'] as Record<string, unknown> | undefined)?.['name'] ?? task);
-    const defining = (PROBLEM_KEYS[name] ?? []).filter((k) => new Set(taskRuns.map((r) => canonicalJson(flatten(r.config)[k] ?? null))).size > 1);
+    const defining = (PROBLEM_KEYS[name] ?? []).filter((k) => new Set(taskRuns.map((r) => canonicalJson(configValue(flatten(r.config), k) ?? null))).size > 1);
     const short = shortKeys(defining);
     const byProblem = new Map<string, { values: unknown[]; runs: RunRecord[] }>();
     for (const r of taskRuns) {
-      const values = defining.map((k) => flatten(r.config)[k]);
+      const values = defining.map((k) => configValue(flatten(r.config), k));
       const id = canonicalJson(values.map((v) => v ?? null));
       const g = byProblem.get(id) ?? { values, runs: [] };
       g.runs.push(r);
