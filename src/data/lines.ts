@@ -6,14 +6,18 @@ import { UserError } from '../util/errors.js';
 
 const CHUNK = 8 << 20;
 
-/** Calls `fn` with every line of `path` (without its line end), in order. */
-export function forEachLine(path: string, fn: (line: string) => void, chunkBytes = CHUNK): void {
-  let fd: number;
+/** Opens a file a user gave for reading; one that cannot be opened is a user error naming it. */
+export function openUserFile(path: string): number {
   try {
-    fd = openSync(path, 'r');
+    return openSync(path, 'r');
   } catch (e) {
     throw new UserError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`);
   }
+}
+
+/** Calls `fn` with every line of `path` (without its line end), in order. */
+export function forEachLine(path: string, fn: (line: string) => void, chunkBytes = CHUNK): void {
+  const fd = openUserFile(path);
   try {
     const buf = Buffer.alloc(chunkBytes);
     // streaming decode: a character cut by a chunk boundary is completed by the next chunk

@@ -1,7 +1,8 @@
 // Reader for NIST SPHERE audio files, the format of TIMIT's .WAV files: a text header ("NIST_1A",
 // the header size, then `name -type value` fields up to `end_head`) followed by raw samples.
 // Uncompressed 16-bit PCM mono in either byte order only; anything else is a UserError naming the file.
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, readFileSync, readSync } from 'node:fs';
+import { openUserFile } from './lines.js';
 import { UserError } from '../util/errors.js';
 
 export type SphereValue = number | string;
@@ -140,12 +141,7 @@ export function readSphere(path: string, o: { sampleRate?: number } = {}): Spher
 
 /** Checks a SPHERE file from its header and size alone, without reading the audio. */
 export function probeSphere(path: string, o: { sampleRate?: number } = {}): SphereFormat {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    throw new UserError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`);
-  }
+  const fd = openUserFile(path);
   try {
     let buf = Buffer.alloc(1024);
     let n = readSync(fd, buf, 0, buf.length, 0);
