@@ -66,3 +66,10 @@ test('shared helpers are defined once: median, sleep, the heartbeat interval; th
   const schema = readFileSync(join(ROOT, 'src/config/schema.ts'), 'utf8');
   t.notRegex(schema, /'rnn_relu'|'unrolled'/, 'cell and engine names come from the kernels\' contract');
 });
+
+test('every write to the store is in src/store: no SQL statement is run from another layer', (t) => {
+  const writers = files('src')
+    .filter((f) => !f.startsWith('src/store/'))
+    .filter((f) => /\bdb!?\.(run|exec|transaction)\(/.test(readFileSync(join(ROOT, f), 'utf8')));
+  t.deepEqual(writers, []);
+});

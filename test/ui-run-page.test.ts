@@ -10,7 +10,7 @@ import { createRun, finishRun, recordCheckpoint } from '../src/store/runs.js';
 import { runPage } from '../src/ui/run-page.js';
 import { oldStore } from './old-store.js';
 
-const facts = (html: string) => [...html.matchAll(/<tr><td>([^<]*)<\/td><td[^>]*>([^<]*)</g)].map((m) => [m[1]!, m[2]!]);
+const facts = (html: string) => [...html.matchAll(/<tr><td>([^<]*)<\/td><td[^>]*>([^<]*)</g)].map((m): [string, string] => [m[1]!, m[2]!]);
 
 test('a run of an older store: no checkpoint or pruned row, and nothing reads "undefined"', async (t) => {
   const db = await Db.openReadOnly(await oldStore(mkdtempSync(join(tmpdir(), 'irnn-ui-run-'))));

@@ -7,7 +7,7 @@ import { Redis as IORedis } from 'ioredis';
 import type { Db } from '../store/db.js';
 import { getSweep } from '../store/sweeps.js';
 import { UserError } from '../util/errors.js';
-import { mergeShard, type Merged } from './merge.js';
+import { mergeShard, type Merged } from '../store/merge.js';
 import { shardsDir, type Engine, type Lost, type RemoteSweep } from './remote.js';
 import { setting } from './settings.js';
 import { unpackShard, type RemoteJob } from './shard.js';

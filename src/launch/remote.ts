@@ -1,12 +1,13 @@
 // What the SLURM and Redis launchers share: a sweep's folder and token, the jobs as remote jobs
 // (override strings and the harness version only), and the loop that submits them to an engine,
-// merges each finished shard as it appears (merge.ts, this process being the single writer) and
+// merges each finished shard as it appears (store/merge.ts, this process being the single writer) and
 // records jobs the engine lost. With --detach it only submits; `irnn sweep collect` merges later.
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../store/db.js';
 import { endJob, getSweep, type SweepRecord } from '../store/sweeps.js';
 import type { JobOutcome, LaunchEvents } from './local.js';
-import type { Merged } from './merge.js';
+import { mergeShard, type Merged } from '../store/merge.js';
 import type { PlannedJob } from './plan.js';
 import type { RemoteJob } from './shard.js';
 import type { LauncherSettings } from './settings.js';
@@ -44,6 +45,19 @@ export interface Engine {
 }
 
 export const shardsDir = (s: { folder: string }) => join(s.folder, 'shards');
+
+/** The shard files in a folder (never the temporary names of shards still being written). */
+export function shardFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => /^job-\d+-.+\.sqlite$/.test(f)).sort().map((f) => join(dir, f));
+}
+
+/** Merges every shard of a folder; returns what each added (in file order). */
+export async function mergeFolder(s: RemoteSweep, dir = shardsDir(s)): Promise<Merged[]> {
+  const out: Merged[] = [];
+  for (const f of shardFiles(dir)) out.push(await mergeShard(s.db, f, s));
+  return out;
+}
 
 export function remoteJobs(s: RemoteSweep, jobs: Array<Pick<PlannedJob, 'idx' | 'overrides'>>): RemoteJob[] {
   const version = harnessVersion();

@@ -8,6 +8,7 @@ import { basename, join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { composeConfig, configHash } from '../config/index.js';
 import { Db } from '../store/db.js';
+import { compactCopy, stampOrigin, type ShardSpec } from '../store/merge.js';
 import { claimJob, createSweep, endJob, linkJobRun, setSweepStatus, type JobStatus } from '../store/sweeps.js';
 import { train } from '../train/run.js';
 import { checkVersion, harnessVersion } from './version.js';
@@ -22,15 +23,7 @@ export interface RemoteJob {
   version: string;
 }
 
-/** What a shard's one-job sweep says about where it belongs (sweeps.spec_json of the shard). */
-export interface ShardSpec {
-  token: string;
-  sweep: number;
-  idx: number;
-  /** Unique per attempt: the merge key of the shard's runs. */
-  origin: string;
-  version: string;
-}
+export type { ShardSpec } from '../store/merge.js';
 
 export interface ShardResult {
   path: string;
@@ -72,7 +65,7 @@ export async function runJobToShard(job: RemoteJob, o: { scratch: string; signal
       error = ((e as Error).message ?? String(e)).split('\n')[0]!;
     }
     await endJob(db, sweepId, job.idx, { status, runId, error });
-    await db.run("UPDATE runs SET origin = ? || ':' || id", [origin]);
+    await stampOrigin(db, origin);
     await setSweepStatus(db, sweepId, status === 'finished' ? 'finished' : status === 'interrupted' ? 'interrupted' : 'failed');
   } finally {
     await db.close();
@@ -88,7 +81,7 @@ export async function publishShard(path: string, dir: string): Promise<string> {
   rmSync(tmp, { force: true });
   const db = await Db.open(path);
   try {
-    await db.run('VACUUM INTO ?', [tmp]);
+    await compactCopy(db, tmp);
   } finally {
     await db.close();
   }
