@@ -63,10 +63,9 @@ export async function runRedisWorker(o: {
       o.log(`job ${data.idx} of sweep ${data.sweepId} started (attempt ${job.attemptsStarted})`);
       const r = await inChild(data, scratch, children);
       try {
-        const origin = /job-\d+-(.+)\.sqlite$/.exec(r.path)![1]!;
         const shard = await packShard(r.path);
         o.log(`job ${data.idx} of sweep ${data.sweepId} ${r.status}${r.error ? `: ${r.error}` : ''}`);
-        return { origin, shard };
+        return { shard };
       } finally {
         rmSync(r.path, { force: true });
         rmSync(`${r.path}-wal`, { force: true });
@@ -80,7 +79,7 @@ export async function runRedisWorker(o: {
       stalledInterval: o.lockMs,
       // a job whose worker died is put back twice at most, then fails (a job that kills its worker)
       maxStalledCount: 2,
-      removeOnComplete: { count: 100_000 },
+      // jobs are removed by the launcher once it has merged their shards (redis.ts)
     },
   );
   worker.on('error', (e) => o.log(`redis: ${e.message}`));

@@ -40,6 +40,9 @@ export interface Engine {
   poll(s: RemoteSweep): Promise<{ merged: Merged[]; lost: Lost[]; active: number[] }>;
   /** The engine's own word on each job it still knows (queue state, SLURM state), for `sweeps show`. */
   live(s: RemoteSweep): Promise<Map<number, string>>;
+  /** The shard files in the sweep's folder that `irnn sweep collect` merges again (each job's
+   *  latest attempt); none when the engine hands results over itself (the Redis queue). */
+  shards?(s: RemoteSweep): string[];
   /** Releases connections (the Redis client). */
   close?(s: RemoteSweep): Promise<void>;
 }
@@ -52,10 +55,10 @@ export function shardFiles(dir: string): string[] {
   return readdirSync(dir).filter((f) => /^job-\d+-.+\.sqlite$/.test(f)).sort().map((f) => join(dir, f));
 }
 
-/** Merges every shard of a folder; returns what each added (in file order). */
-export async function mergeFolder(s: RemoteSweep, dir = shardsDir(s)): Promise<Merged[]> {
+/** Merges shard files of a sweep; returns what each added (in file order). */
+export async function mergeFiles(s: RemoteSweep, files: string[]): Promise<Merged[]> {
   const out: Merged[] = [];
-  for (const f of shardFiles(dir)) out.push(await mergeShard(s.db, f, s));
+  for (const f of files) out.push(await mergeShard(s.db, f, s));
   return out;
 }
 

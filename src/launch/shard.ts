@@ -2,7 +2,7 @@
 // (the job's status and error) and its run with metrics, written by train() as in any store. The
 // shard then reaches the sweep's folder atomically (VACUUM INTO a temporary name, then rename) or
 // travels back as bytes (the Redis launcher). The central store is never opened here (merge.ts).
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -11,6 +11,7 @@ import { Db } from '../store/db.js';
 import { compactCopy, stampOrigin, type ShardSpec } from '../store/merge.js';
 import { claimJob, createSweep, endJob, linkJobRun, setSweepStatus, type JobStatus } from '../store/sweeps.js';
 import { train } from '../train/run.js';
+import { UserError } from '../util/errors.js';
 import { checkVersion, harnessVersion } from './version.js';
 
 /** All a remote job is sent: which sweep and job, its override strings, the harness version. */
@@ -99,11 +100,23 @@ export async function packShard(path: string): Promise<string> {
   }
 }
 
-export function unpackShard(data: string, dir: string, name: string): string {
-  mkdirSync(dir, { recursive: true });
-  const final = join(dir, name);
-  const tmp = join(dir, `.${name}.tmp`);
-  writeFileSync(tmp, gunzipSync(Buffer.from(data, 'base64')));
+/** Writes packed shard bytes to `dir` under a name of the launcher's own (`job-IDX-<hash of the
+ *  bytes>.sqlite`: nothing a worker sends names a file). Bytes that are not base64 gzip, or that
+ *  unpack to more than `maxBytes`, are refused with a user error. */
+export function unpackShard(data: string, o: { dir: string; idx: number; maxBytes: number }): string {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(data)) throw new UserError('the result is not base64');
+  let bytes: Buffer;
+  try {
+    bytes = gunzipSync(Buffer.from(data, 'base64'), { maxOutputLength: o.maxBytes });
+  } catch (e) {
+    const big = (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError;
+    throw new UserError(big ? `the shard unpacks to more than ${o.maxBytes} bytes (launcher.max_shard_mb)` : `the result is not a gzip stream (${(e as Error).message})`);
+  }
+  mkdirSync(o.dir, { recursive: true });
+  const name = `job-${o.idx}-${createHash('sha256').update(bytes).digest('hex').slice(0, 32)}.sqlite`;
+  const final = join(o.dir, name);
+  const tmp = join(o.dir, `.${name}.tmp`);
+  writeFileSync(tmp, bytes);
   renameSync(tmp, final); // the shard appears whole or not at all
   return final;
 }

@@ -159,6 +159,8 @@ export const slurmEngine: Engine = {
     return { merged, lost, active };
   },
 
+  shards: (s) => shardFiles(shardsDir(s)),
+
   async live(s) {
     const st = readState(s);
     const live = await queued(s);
