@@ -42,7 +42,14 @@ async function chunkSize(s: LauncherSettings): Promise<number> {
 }
 
 const jobName = (s: RemoteSweep) => `irnn-${s.token.slice(0, 8)}`;
+/** A word for bash (single quotes). */
 const quote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+/** A path for an #SBATCH line: sbatch reads double quotes there; settings.ts refuses paths that
+ *  hold a double quote, a backslash or a control character. */
+const sbatchPath = (v: string) => {
+  if (/["\\\x00-\x1f\x7f]/.test(v)) throw new UserError(`launcher=slurm: the path ${JSON.stringify(v)} cannot be written in a batch script`);
+  return `"${v}"`;
+};
 
 /** The batch script of one array: each task runs the jobs on its line of `tasks`. */
 export function batchScript(s: RemoteSweep, o: { tasks: string; count: number; jobs: number[] }): string {
@@ -55,7 +62,7 @@ export function batchScript(s: RemoteSweep, o: { tasks: string; count: number; j
     '#!/bin/bash',
     `#SBATCH --job-name=${jobName(s)}`,
     `#SBATCH --array=0-${o.count - 1}${max ? `%${max}` : ''}`,
-    `#SBATCH --output=${join(s.folder, 'logs', '%A_%a.out')}`,
+    `#SBATCH --output=${sbatchPath(join(s.folder, 'logs', '%A_%a.out'))}`,
     ...opt('partition', 'partition'),
     ...opt('time', 'time'),
     ...opt('cpus_per_task', 'cpus-per-task'),
