@@ -10,7 +10,7 @@ import { UserError } from '../util/errors.js';
 import { LAUNCHERS, newRemoteSweep, type Stopped } from './launchers.js';
 import type { JobOutcome, LaunchEvents } from './local.js';
 import { currentCode, planNew, planResume, type PlannedJob } from './plan.js';
-import { remoteSweep, settle, type RemoteSweep } from './remote.js';
+import { continuation, remoteSweep, settle, type RemoteSweep } from './remote.js';
 import type { LauncherSettings } from './settings.js';
 import { rungScores } from './rung-scores.js';
 import { makeScheduler, type SchedulerSettings } from './scheduler.js';
@@ -103,7 +103,9 @@ export async function runSweep(opts: {
     remote = stored ? remoteSweep(db, stored) : null;
     // what finished on the engine since the last look is merged first, and not run again
     if (remote) await settle(remote, await LAUNCHERS[remote.settings.name].engine!.poll(remote), events);
-    const r = await planResume(db, opts.resume, { staleMs: opts.staleMs, rerun, force: opts.force, onWait: events.onWait, warn: events.onNotice, only });
+    const at = remote;
+    const checkpointOf = at ? async (runId: number) => (await continuation(at, runId, events.onNotice))?.checkpoint ?? null : undefined;
+    const r = await planResume(db, opts.resume, { staleMs: opts.staleMs, rerun, force: opts.force, onWait: events.onWait, warn: events.onNotice, only, checkpointOf });
     ({ jobs: planned, paused, stale, settings, launcher } = r);
     sweepId = r.sweep.id;
     total = r.sweep.total;

@@ -139,7 +139,16 @@ async function orphanRun(db: Db, configHash: string, staleMs?: number): Promise<
 export async function planResume(
   db: Db,
   sweepId: number,
-  o: { staleMs?: number; rerun?: boolean; force?: boolean; onWait?: (jobs: JobRecord[]) => void; warn?: (line: string) => void; only?: SameCode } = {},
+  o: {
+    staleMs?: number;
+    rerun?: boolean;
+    force?: boolean;
+    onWait?: (jobs: JobRecord[]) => void;
+    warn?: (line: string) => void;
+    only?: SameCode;
+    /** Where a run's checkpoint is (a remote sweep's runs: beside their shards); default: beside the store. */
+    checkpointOf?: (runId: number) => Promise<ReturnType<typeof runCheckpoint>>;
+  } = {},
 ): Promise<{ sweep: SweepRecord; jobs: PlannedJob[]; paused: PlannedJob[]; stale: number[]; settings: SchedulerSettings; launcher: LauncherSettings }> {
   let sweep = await getSweep(db, sweepId);
   if (!sweep) throw new UserError(`sweep ${sweepId}: no such sweep in ${db.path}`);
@@ -173,7 +182,7 @@ export async function planResume(
       continue;
     }
     // An interrupted run goes on from its checkpoint; a failed one (or one without) starts afresh.
-    const ckpt = runId !== null && status !== 'failed' ? runCheckpoint(db, runId, o.warn) : null;
+    const ckpt = runId !== null && status !== 'failed' ? await (o.checkpointOf ?? (async (id: number) => runCheckpoint(db, id, o.warn)))(runId) : null;
     const wrote = ckpt?.content.meta['code'] as string | undefined;
     if (ckpt && wrote !== provenance().code) versions.push(`job ${j.idx} (run ${runId}, ${wrote})`);
     await requeueJob(db, sweepId, j.idx, configHash);

@@ -5,7 +5,7 @@
 // queue's stalled-job check puts the job back and another worker runs it again from the start.
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -13,6 +13,7 @@ import { UnrecoverableError, Worker } from 'bullmq';
 import type { RedisResult } from './redis.js';
 import type { FromShardChild, ToShardChild } from './shard-child.js';
 import { packShard, type RemoteJob } from './shard.js';
+import { UserError } from '../util/errors.js';
 import { checkVersion } from './version.js';
 
 const self = fileURLToPath(import.meta.url);
@@ -48,6 +49,11 @@ export async function runRedisWorker(o: {
   signal: AbortSignal;
 }): Promise<void> {
   const scratch = o.scratch ?? mkdtempSync(join(tmpdir(), 'irnn-worker-'));
+  try {
+    mkdirSync(scratch, { recursive: true });
+  } catch (e) {
+    throw new UserError(`--scratch ${scratch}: cannot make a folder there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
   const own = o.scratch === undefined;
   const children = new Set<ChildProcess>();
   const worker = new Worker<RemoteJob, RedisResult>(

@@ -154,3 +154,8 @@ export async function stampOrigin(db: Db, origin: string): Promise<void> {
 export async function compactCopy(db: Db, dest: string): Promise<void> {
   await db.run('VACUUM INTO ?', [dest]);
 }
+
+/** Where a run came from (its origin), or null. */
+export async function runOrigin(db: Db, runId: number): Promise<string | null> {
+  return (await db.get<{ origin: string | null }>('SELECT origin FROM runs WHERE id = ?', [runId]))?.origin ?? null;
+}
