@@ -71,6 +71,8 @@ interface Slot {
   job: LaunchJob | null;
   /** Which hand-out of a job this is (a job paused and promoted is handed out again). */
   dispatch: number;
+  /** The launcher is choosing this worker's next job (awaiting the store): nothing else may. */
+  choosing: boolean;
   runId: number | null;
   started: number;
   stderr: string[];
@@ -113,6 +115,7 @@ export async function launchLocal(opts: {
     reported.add(dispatch);
     outcomes.push(o);
     if (o.status === 'pruned' && o.runId !== null) paused.set(o.idx, { ...jobs.get(o.idx)!, resume: o.runId });
+    else scheduler.drop(o.idx); // told to pause but ended otherwise: nothing to promote
     events.onJobDone?.(o);
   };
   const sendTo = (slot: Slot, m: ToWorker) => {
@@ -141,10 +144,20 @@ export async function launchLocal(opts: {
    *  one, skipping jobs already done; a job whose config is running in another worker waits, so one
    *  config never trains twice at once. */
   const next = async (slot: Slot): Promise<void> => {
+    if (slot.choosing) return;
+    slot.choosing = true;
+    try {
+      await choose(slot);
+    } finally {
+      slot.choosing = false;
+    }
+  };
+  const choose = async (slot: Slot): Promise<void> => {
     while (stopped === 'done') {
       const promoted = scheduler.promote();
       if (promoted !== null) {
-        const job = paused.get(promoted)!;
+        const job = paused.get(promoted);
+        if (!job) continue; // not paused here (its run ended otherwise)
         paused.delete(promoted);
         slot.job = job; // held while the store is updated
         await requeueJob(db, sweepId, job.idx, job.configHash);
@@ -176,7 +189,7 @@ export async function launchLocal(opts: {
     if (queue.length === 0 || stopped !== 'done') sendTo(slot, { type: 'exit' });
   };
   const wakeIdle = () => {
-    for (const s of slots) if (s.ready && !s.job) void next(s);
+    for (const s of slots) if (s.ready && !s.job && !s.choosing) void next(s);
   };
 
   const onMessage = (slot: Slot, m: FromWorker) => {
@@ -230,7 +243,7 @@ export async function launchLocal(opts: {
 
   const spawn = () => {
     const child = fork(WORKER, [db.path, String(sweepId)], { execArgv: ['--import', TSX], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-    const slot: Slot = { child, ready: false, job: null, dispatch: 0, runId: null, started: Date.now(), stderr: [] };
+    const slot: Slot = { child, ready: false, job: null, dispatch: 0, choosing: false, runId: null, started: Date.now(), stderr: [] };
     slots.add(slot);
     child.stderr!.setEncoding('utf8').on('data', (d: string) => {
       slot.stderr.push(...d.split('\n'));
