@@ -51,7 +51,7 @@ test('the kernels import nothing from the models (the models import the kernels\
 test('composing a config loads neither tfjs nor any task, data, model or training module', (t) => {
   const loaded = [...closure('src/config/index.ts')];
   const heavy = loaded.filter(
-    (m) => m.startsWith('@tensorflow/') || /^src\/(data|models\/(?!initializers)|tasks\/(?!names)|train\/(?!backend-names)|launch|report|store)/.test(m),
+    (m) => m.startsWith('@tensorflow/') || /^src\/(data|models\/(?!initializers)|tasks\/(?!names)|train|launch|report|store)/.test(m),
   );
   t.deepEqual(heavy, []);
   t.true(loaded.includes('src/kernels/contract.ts') && loaded.includes('src/tasks/names.ts'), loaded.join(' '));
@@ -72,4 +72,12 @@ test('every write to the store is in src/store: no SQL statement is run from ano
     .filter((f) => !f.startsWith('src/store/'))
     .filter((f) => /\bdb!?\.(run|exec|transaction)\(/.test(readFileSync(join(ROOT, f), 'utf8')));
   t.deepEqual(writers, []);
+});
+
+test('layers read one way: the config imports no layer above it, the dashboard and the report no launcher or trainer', (t) => {
+  const above = (dir: string, re: RegExp) =>
+    files(dir).flatMap((f) => staticImports(f).concat([...readFileSync(join(ROOT, f), 'utf8').matchAll(/^import\s+type\s[^;]*?from\s+'([^']+)'/gms)].map((m) => relative(ROOT, resolve(ROOT, dirname(f), m[1]!.replace(/\.js$/, '.ts'))))).filter((m) => re.test(m)).map((m) => `${f} -> ${m}`));
+  t.deepEqual(above('src/config', /^src\/(train|launch|ui|report|store|commands)\//), []);
+  t.deepEqual(above('src/ui', /^src\/(launch|train|commands)\//), []);
+  t.deepEqual(above('src/report', /^src\/(launch|train|ui|commands)\//), []);
 });

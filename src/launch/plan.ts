@@ -88,12 +88,6 @@ function validateJobs(jobs: Array<{ idx: number; overrides: string[] }>): Valida
   return { hashes, settings: settings ?? schedulerSettings(base), launcher: launcher ?? launcherSettings(base) };
 }
 
-/** The overrides of each job that are not the same in every job: what tells the jobs apart. */
-export function varyingParts(jobs: string[][]): string[][] {
-  const common = jobs.length > 1 ? jobs[0]!.filter((o) => jobs.every((j) => j.includes(o))) : [];
-  return jobs.map((j) => j.filter((o) => !common.includes(o)));
-}
-
 /** A new sweep's jobs. With `db` null (a dry run without a store) nothing is looked up. A job is
  *  done when its config has a finished run; with `rerunOtherCommits` only a run of the current
  *  code (`code`, default: this checkout) counts. */
