@@ -57,12 +57,17 @@ test('composing a config loads neither tfjs nor any task, data, model or trainin
   t.true(loaded.includes('src/kernels/contract.ts') && loaded.includes('src/tasks/names.ts'), loaded.join(' '));
 });
 
-test('shared helpers are defined once: median, sleep, the heartbeat interval; the config copies no name list', (t) => {
+test('shared helpers are defined once: median, sleep, the heartbeat interval, the package.json reader, the TypeScript fork, the pending jobs; the config copies no name list', (t) => {
   const sources = [...files('src'), ...files('scripts')].map((f) => [f, readFileSync(join(ROOT, f), 'utf8')] as const);
   const definedIn = (re: RegExp) => sources.filter(([, s]) => re.test(s)).map(([f]) => f);
   t.deepEqual(definedIn(/(function|const)\s+median\b/), ['src/util/median.ts']);
   t.deepEqual(definedIn(/(function|const)\s+sleep\b/), ['src/util/time.ts']);
   t.deepEqual(definedIn(/const\s+HEARTBEAT_MS\b/), ['src/util/time.ts']);
+  // one reader of the harness's package.json, one way to fork a TypeScript child, one list of a
+  // remote sweep's pending jobs
+  t.deepEqual(definedIn(/['"`]\.\.\/\.\.\/package\.json['"`]/), ['src/util/package.ts']);
+  t.deepEqual(definedIn(/resolve\('tsx'\)/), ['src/launch/fork.ts']);
+  t.deepEqual(definedIn(/status === 'queued' \|\| j\.status === 'running'/), ['src/store/sweeps.ts']);
   const schema = readFileSync(join(ROOT, 'src/config/schema.ts'), 'utf8');
   t.notRegex(schema, /'rnn_relu'|'unrolled'/, 'cell and engine names come from the kernels\' contract');
 });

@@ -4,14 +4,12 @@
 // the workers' rung questions through the scheduler, replaces a worker that dies, stops on abort
 // (Ctrl-C) or a failure with fail-fast, and reports every outcome as it happens. It plans nothing
 // (see plan.ts).
-import { fork, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { extname } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import type { Db } from '../store/db.js';
 import { findFinished, type SameCode } from '../store/runs.js';
 import { endJob, getJob, interruptRun, requeueJob, skipJob, type JobStatus } from '../store/sweeps.js';
 import type { Prune } from '../train/run.js';
+import { forkModule } from './fork.js';
 import type { RungScore, Scheduler } from './scheduler.js';
 
 export type ToWorker =
@@ -60,10 +58,6 @@ export interface LaunchEvents {
   onJobDone?(o: JobOutcome): void;
 }
 
-const self = fileURLToPath(import.meta.url);
-const WORKER = fileURLToPath(new URL(`./worker${extname(self)}`, import.meta.url));
-// Resolved here, so workers load TypeScript whatever the current directory is.
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 interface Slot {
   child: ChildProcess;
@@ -242,7 +236,7 @@ export async function launchLocal(opts: {
   };
 
   const spawn = () => {
-    const child = fork(WORKER, [db.path, String(sweepId)], { execArgv: ['--import', TSX], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    const child = forkModule('worker', [db.path, String(sweepId)], ['ignore', 'ignore', 'pipe', 'ipc']);
     const slot: Slot = { child, ready: false, job: null, dispatch: 0, choosing: false, runId: null, started: Date.now(), stderr: [] };
     slots.add(slot);
     child.stderr!.setEncoding('utf8').on('data', (d: string) => {

@@ -3,27 +3,23 @@
 // that tells the queue this worker is alive), and returns the job's shard as its result. A job
 // planned by another harness version is refused. A worker that dies mid-job loses its lock; the
 // queue's stalled-job check puts the job back and another worker runs it again from the start.
-import { fork, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { UnrecoverableError, Worker } from 'bullmq';
+import { forkModule } from './fork.js';
 import type { RedisResult } from './redis.js';
 import type { FromShardChild, ToShardChild } from './shard-child.js';
 import { packShard, type RemoteJob } from './shard.js';
 import { UserError } from '../util/errors.js';
 import { checkVersion } from './version.js';
 
-const self = fileURLToPath(import.meta.url);
-const CHILD = fileURLToPath(new URL(`./shard-child${extname(self)}`, import.meta.url));
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 /** Runs one job in a child process; resolves with its shard (the child's answer). */
 function inChild(job: RemoteJob, scratch: string, children: Set<ChildProcess>): Promise<Extract<FromShardChild, { type: 'done' }>> {
   return new Promise((resolve, reject) => {
-    const child = fork(CHILD, [], { execArgv: ['--import', TSX], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = forkModule('shard-child', [], ['ignore', 'inherit', 'inherit', 'ipc']);
     children.add(child);
     let answer: FromShardChild | null = null;
     child.on('message', (m: FromShardChild | { type: 'ready' }) => {

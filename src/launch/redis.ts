@@ -8,10 +8,9 @@
 // workers that take the jobs are redis-worker.ts (`irnn worker --redis URL`).
 import { Queue } from 'bullmq';
 import { Redis as IORedis } from 'ioredis';
-import type { Db } from '../store/db.js';
 import { rmSync } from 'node:fs';
 import { mergeShard, type Merged } from '../store/merge.js';
-import { getSweep } from '../store/sweeps.js';
+import { pendingJobs } from '../store/sweeps.js';
 import { isUserError, UserError } from '../util/errors.js';
 import { shardsDir, type Engine, type Lost, type RemoteSweep } from './remote.js';
 import { setting } from './settings.js';
@@ -82,7 +81,6 @@ async function reach<T>(s: RemoteSweep, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const pendingJobs = async (db: Db, sweepId: number) => (await getSweep(db, sweepId))!.jobs.filter((j) => j.status === 'queued' || j.status === 'running');
 
 /** Unpacks a job's result into the sweep's shards folder and merges it; a result that is not this
  *  job's shard (or not a shard at all) is refused with the reason, and its file removed. */

@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import { basename, join } from 'node:path';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { getSweep } from '../store/sweeps.js';
+import { pendingJobs } from '../store/sweeps.js';
 import { UserError } from '../util/errors.js';
 import { mergeShard, type Merged } from '../store/merge.js';
 import { shardFiles, shardsDir, type Engine, type Lost, type RemoteSweep } from './remote.js';
@@ -132,7 +132,7 @@ async function submit(s: RemoteSweep, jobs: RemoteJob[], st: State): Promise<voi
   }
 }
 
-const pending = async (s: RemoteSweep) => (await getSweep(s.db, s.sweepId))!.jobs.filter((j) => j.status === 'queued' || j.status === 'running').map((j) => j.idx);
+const pending = async (s: RemoteSweep) => (await pendingJobs(s.db, s.sweepId)).map((j) => j.idx);
 const shardIdx = (f: string) => Number(/job-(\d+)-[^/]*\.sqlite$/.exec(f)![1]);
 
 /** The shard of each job's latest attempt, when it is in the folder. */

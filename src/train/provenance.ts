@@ -2,10 +2,10 @@
 // (util/git.ts: untracked code and configs count), versions (harness, Node, tfjs), host. Missing
 // git is not an error: the fields stay null.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { gitDiff, gitState, HARNESS_ROOT, type GitState } from '../util/git.js';
+import { harnessPackage } from '../util/package.js';
 
 let cached: {
   git: GitState;
@@ -18,7 +18,7 @@ let cached: {
 
 export function provenance(): NonNullable<typeof cached> {
   if (cached) return cached;
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = harnessPackage();
   const git = gitState(HARNESS_ROOT);
   const diff = git.dirty ? createHash('sha256').update(gitDiff(HARNESS_ROOT) ?? '').digest('hex').slice(0, 12) : '';
   cached = {
