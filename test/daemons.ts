@@ -1,6 +1,7 @@
 // Helpers for the launcher tests (not a test file itself): system services started by the test on
-// 127.0.0.1 in a temporary folder and stopped by their own pids. A missing program is installed
-// from Debian (apt-get) when possible; otherwise the test fails naming the package.
+// 127.0.0.1 in a temporary folder and stopped by their own pids. Their programs are installed once,
+// before any test starts, by `npm test`'s pretest step (scripts/test-deps.ts); a test never runs
+// apt-get, and fails at once naming the packages when a program is missing.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -8,31 +9,14 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { sleep } from '../src/util/time.js';
+import { missing, TEST_PROGRAMS } from '../scripts/test-deps.js';
 
-
-function which(cmd: string): boolean {
-  for (const dir of ['/usr/sbin', '/usr/bin', '/sbin', '/bin', ...(process.env['PATH'] ?? '').split(':')]) if (existsSync(join(dir, cmd))) return true;
-  return false;
-}
-
-/** Makes sure each program is installed, installing its Debian package when missing. */
-export function needPrograms(wanted: Record<string, string>): void {
-  const missing = Object.entries(wanted).filter(([cmd]) => !which(cmd));
-  if (missing.length === 0) return;
-  const pkgs = [...new Set(missing.map(([, p]) => p))];
-  const apt = (args: string[]) => execFileSync('apt-get', args, { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 300_000 });
-  try {
-    apt(['install', '-y', '-qq', ...pkgs]);
-  } catch {
-    try {
-      apt(['update', '-qq']); // a fresh system has no package lists yet
-      apt(['install', '-y', '-qq', ...pkgs]);
-    } catch {
-      // reported below
-    }
+/** Fails at once, in one line naming the Debian packages, when one of the programs is missing. */
+export function needPrograms(wanted: string[]): void {
+  const gone = missing(Object.fromEntries(wanted.map((cmd) => [cmd, TEST_PROGRAMS[cmd]!])));
+  if (gone.packages.length) {
+    throw new Error(`missing ${gone.programs.join(', ')}: npm test installs them before the tests start (npx tsx scripts/test-deps.ts), else apt-get install ${gone.packages.join(' ')}`);
   }
-  const still = missing.filter(([cmd]) => !which(cmd));
-  if (still.length) throw new Error(`missing ${still.map(([c]) => c).join(', ')}: install the Debian package(s) ${[...new Set(still.map(([, p]) => p))].join(' ')} (apt-get install)`);
 }
 
 export function freePort(): Promise<number> {
@@ -72,7 +56,7 @@ export interface Redis {
 }
 
 export async function startRedis(): Promise<Redis> {
-  needPrograms({ 'redis-server': 'redis-server' });
+  needPrograms(['redis-server']);
   const dir = mkdtempSync(join(tmpdir(), 'irnn-redis-'));
   const port = await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
@@ -97,7 +81,7 @@ export interface Slurm {
 
 /** A one-node SLURM cluster: munged, slurmctld and slurmd on 127.0.0.1, all state in a temp folder. */
 export async function startSlurm(o: { cpus?: number } = {}): Promise<Slurm> {
-  needPrograms({ munged: 'munge', slurmctld: 'slurmctld', slurmd: 'slurmd', sbatch: 'slurm-client' });
+  needPrograms(['munged', 'slurmctld', 'slurmd', 'sbatch', 'squeue', 'sinfo', 'scontrol']);
   const dir = mkdtempSync(join(tmpdir(), 'irnn-slurm-'));
   const munge = join(dir, 'munge');
   for (const d of [munge, join(dir, 'state'), join(dir, 'spool')]) mkdirSync(d, { recursive: true });

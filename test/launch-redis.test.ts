@@ -1,10 +1,17 @@
 // The Redis launcher against a real redis-server on 127.0.0.1 (started here) and real `irnn worker`
 // processes: a sweep finishes every job into the central store exactly once, a worker killed with
 // SIGKILL mid-job has its job retried by another worker, a failing job is recorded failed with its
-// error, collecting the shards again adds nothing, and a job from another version is refused.
+// error, collecting the shards again adds nothing, a job from another version is refused, a
+// forged or oversized result is refused without writing outside the sweep's folder, and a job
+// leaves the queue once it is merged.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import test from 'ava';
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
+import { packShard, runJobToShard, type RemoteJob } from '../src/launch/shard.js';
 import { startRedis, stop, waitFor, type Redis } from './daemons.js';
 import { BIN, irnn, query, tmpDb } from './sweep-helpers.js';
 
@@ -47,12 +54,19 @@ test.serial('a 6-job sweep with two workers puts every run in the central store 
     const metrics = await query<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM metrics');
     const again = await irnn(['sweep', 'collect', '1', '--db', db]);
     t.is(again.code, 0, again.stderr);
-    t.regex(again.stdout, /merged 0 new shards \(6 read\)/);
+    t.regex(again.stdout, /merged 0 new shards \(0 read\), 0 lost; 0 jobs still queued or running/, 'merged jobs are gone from the queue: nothing to read again');
     t.is((await query<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM runs'))[0]!.n, 6);
     t.is((await query<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM metrics'))[0]!.n, metrics[0]!.n);
     // the same sweep on the local launcher recognises every run (launcher settings are not in the hash)
     const local = await irnn(['sweep', 'seed=range(0,6)', 'train.steps=10', ...TINY, '--db', db]);
     t.regex(local.stdout, /all 6 jobs are already done/);
+    // merged jobs leave the queue: Redis keeps nothing of a finished sweep
+    const q = new Queue('six', { connection: { url: redis.url } });
+    try {
+      t.deepEqual(await q.getJobCounts('completed', 'failed', 'waiting', 'active', 'delayed'), { completed: 0, failed: 0, waiting: 0, active: 0, delayed: 0 });
+    } finally {
+      await q.close();
+    }
   } finally {
     for (const w of workers) await stop(w.child);
   }
@@ -149,4 +163,50 @@ test.serial('--detach submits and returns; sweeps show reads the queue; collect 
   t.is((await query<{ n: number }>(db, "SELECT COUNT(*) AS n FROM runs WHERE status = 'finished'"))[0]!.n, 2);
   const resumed = await irnn(['sweep', '--resume', '1', '--db', db]);
   t.regex(resumed.stdout, /nothing left to run/);
+});
+
+/** Every file under a folder, as paths relative to it. */
+function tree(dir: string, under = ''): string[] {
+  return readdirSync(join(dir, under)).flatMap((f) => (statSync(join(dir, under, f)).isDirectory() ? tree(dir, join(under, f)) : [join(under, f)]));
+}
+
+test.serial('a forged result cannot name a file, an oversized one is refused, and neither reaches the store', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'irnn-redis-forged-'));
+  const db = join(root, 'results.sqlite');
+  const r = await irnn(['sweep', 'launcher=redis', `launcher.url=${redis.url}`, 'launcher.queue=forged', 'launcher.max_shard_mb=1',
+    'seed=0,1', 'train.steps=2', ...TINY, '--db', db, '--detach']);
+  t.is(r.code, 0, r.stderr);
+  const folder = JSON.parse((await query<{ spec_json: string }>(db, 'SELECT spec_json FROM sweeps WHERE id = 1'))[0]!.spec_json).folder as string;
+  // the name the launcher used to build from a worker's `origin`: here, the central store itself
+  const origin = '../../../../../results';
+  t.is(join(folder, 'shards', `job-1-${origin}.sqlite`), db);
+  const scratch = join(root, 'scratch');
+  mkdirSync(scratch);
+  // a worker that answers job 1 with its real shard under a forged origin, job 2 with a gzip bomb
+  const w = new Worker<RemoteJob>('forged', async (job) => {
+    if (job.data.idx === 2) return { shard: gzipSync(Buffer.alloc(4 << 20)).toString('base64') };
+    return { origin, shard: await packShard((await runJobToShard(job.data, { scratch })).path) };
+  }, { connection: { url: redis.url, maxRetriesPerRequest: null } });
+  const q = new Queue('forged', { connection: { url: redis.url } });
+  try {
+    await waitFor('both results', async () => (await q.getJobCounts('completed')).completed === 2, 120_000);
+    await w.close();
+    const c = await irnn(['sweep', 'collect', '1', '--db', db]);
+    t.is(c.code, 0, c.stderr);
+    const jobs = await query<{ idx: number; status: string; error: string }>(db, 'SELECT idx, status, error FROM sweep_jobs WHERE sweep_id = 1 ORDER BY idx');
+    t.is(jobs[0]!.status, 'failed');
+    t.regex(jobs[0]!.error, /its result was refused: the result has keys \["origin","shard"\]/);
+    t.is(jobs[1]!.status, 'failed');
+    t.regex(jobs[1]!.error, /its result was refused: the shard unpacks to more than 1048576 bytes/);
+    // the store is still the central store, and nothing was written outside the shards folder
+    t.truthy(JSON.parse((await query<{ spec_json: string }>(db, 'SELECT spec_json FROM sweeps WHERE id = 1'))[0]!.spec_json).token);
+    t.is((await query<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM runs'))[0]!.n, 0);
+    const outside = tree(root).filter((f) => !f.startsWith('scratch/') && !f.startsWith('sweeps/') && !/^results\.sqlite(-wal|-shm)?$/.test(f));
+    t.deepEqual(outside, []);
+    t.deepEqual(tree(root, 'sweeps').filter((f) => f.includes('shards')), [], 'refused results leave no file');
+    t.deepEqual(await q.getJobCounts('completed', 'failed'), { completed: 0, failed: 0 }, 'refused jobs leave the queue too');
+  } finally {
+    await w.close();
+    await q.close();
+  }
 });

@@ -42,7 +42,7 @@ test.serial('--dry-run prints the batch script it would submit', async (t) => {
   t.regex(r.stdout, /^#SBATCH --partition=debug$/m);
   t.regex(r.stdout, /^#SBATCH --time=00:10:00$/m);
   t.regex(r.stdout, /^#SBATCH --signal=B:TERM@30$/m);
-  t.regex(r.stdout, /^#SBATCH --output=.*\/logs\/%A_%a\.out$/m);
+  t.regex(r.stdout, /^#SBATCH --output=".*\/logs\/%A_%a\.out"$/m);
   t.regex(r.stdout, /^exec .* worker --slurm .*array-1\.tasks' --task "\$SLURM_ARRAY_TASK_ID"$/m);
   t.deepEqual(readdirSync(dir), [], 'a dry run submits and writes nothing');
 });

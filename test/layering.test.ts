@@ -51,18 +51,38 @@ test('the kernels import nothing from the models (the models import the kernels\
 test('composing a config loads neither tfjs nor any task, data, model or training module', (t) => {
   const loaded = [...closure('src/config/index.ts')];
   const heavy = loaded.filter(
-    (m) => m.startsWith('@tensorflow/') || /^src\/(data|models\/(?!initializers)|tasks\/(?!names)|train\/(?!backend-names)|launch|report|store)/.test(m),
+    (m) => m.startsWith('@tensorflow/') || /^src\/(data|models\/(?!initializers)|tasks\/(?!names)|train|launch|report|store)/.test(m),
   );
   t.deepEqual(heavy, []);
   t.true(loaded.includes('src/kernels/contract.ts') && loaded.includes('src/tasks/names.ts'), loaded.join(' '));
 });
 
-test('shared helpers are defined once: median, sleep, the heartbeat interval; the config copies no name list', (t) => {
+test('shared helpers are defined once: median, sleep, the heartbeat interval, the package.json reader, the TypeScript fork, the pending jobs; the config copies no name list', (t) => {
   const sources = [...files('src'), ...files('scripts')].map((f) => [f, readFileSync(join(ROOT, f), 'utf8')] as const);
   const definedIn = (re: RegExp) => sources.filter(([, s]) => re.test(s)).map(([f]) => f);
   t.deepEqual(definedIn(/(function|const)\s+median\b/), ['src/util/median.ts']);
   t.deepEqual(definedIn(/(function|const)\s+sleep\b/), ['src/util/time.ts']);
   t.deepEqual(definedIn(/const\s+HEARTBEAT_MS\b/), ['src/util/time.ts']);
+  // one reader of the harness's package.json, one way to fork a TypeScript child, one list of a
+  // remote sweep's pending jobs
+  t.deepEqual(definedIn(/['"`]\.\.\/\.\.\/package\.json['"`]/), ['src/util/package.ts']);
+  t.deepEqual(definedIn(/resolve\('tsx'\)/), ['src/launch/fork.ts']);
+  t.deepEqual(definedIn(/status === 'queued' \|\| j\.status === 'running'/), ['src/store/sweeps.ts']);
   const schema = readFileSync(join(ROOT, 'src/config/schema.ts'), 'utf8');
   t.notRegex(schema, /'rnn_relu'|'unrolled'/, 'cell and engine names come from the kernels\' contract');
+});
+
+test('every write to the store is in src/store: no SQL statement is run from another layer', (t) => {
+  const writers = files('src')
+    .filter((f) => !f.startsWith('src/store/'))
+    .filter((f) => /\bdb!?\.(run|exec|transaction)\(/.test(readFileSync(join(ROOT, f), 'utf8')));
+  t.deepEqual(writers, []);
+});
+
+test('layers read one way: the config imports no layer above it, the dashboard and the report no launcher or trainer', (t) => {
+  const above = (dir: string, re: RegExp) =>
+    files(dir).flatMap((f) => staticImports(f).concat([...readFileSync(join(ROOT, f), 'utf8').matchAll(/^import\s+type\s[^;]*?from\s+'([^']+)'/gms)].map((m) => relative(ROOT, resolve(ROOT, dirname(f), m[1]!.replace(/\.js$/, '.ts'))))).filter((m) => re.test(m)).map((m) => `${f} -> ${m}`));
+  t.deepEqual(above('src/config', /^src\/(train|launch|ui|report|store|commands)\//), []);
+  t.deepEqual(above('src/ui', /^src\/(launch|train|commands)\//), []);
+  t.deepEqual(above('src/report', /^src\/(launch|train|ui|commands)\//), []);
 });

@@ -1,11 +1,12 @@
-// Merging job shards into the central store (launch/merge.ts), the single writer of a distributed
-// sweep: a shard merged twice adds nothing, a second attempt's shard for a job already finished
-// leaves the job's run alone, and a shard of another sweep is refused.
+// Merging job shards into the central store (store/merge.ts), the single writer of a distributed
+// sweep: every per-run row of the shard arrives (metrics, gradient diagnostics, any table whose
+// run_id references runs), a shard merged twice adds nothing, a second attempt's shard for a job
+// already finished leaves the job's run alone, and a shard of another sweep or job is refused.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { mergeShard } from '../src/launch/merge.js';
+import { mergeShard } from '../src/store/merge.js';
 import { runJobToShard } from '../src/launch/shard.js';
 import { harnessVersion } from '../src/launch/version.js';
 import { Db } from '../src/store/db.js';
@@ -23,36 +24,44 @@ test('a shard merged twice adds nothing; another attempt of a finished job keeps
     const a = await runJobToShard(job, { scratch: join(dir, 'a') });
     const b = await runJobToShard(job, { scratch: join(dir, 'b') });
     t.is(a.status, 'finished', a.error ?? '');
+    // every table of per-run rows, from the schema: a table added later is counted too
+    const tables = (await db.all<{ name: string }>(
+      "SELECT m.name FROM sqlite_master m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND f.\"table\" = 'runs' AND m.name != 'sweep_jobs'",
+    )).map((r) => r.name);
+    t.true(tables.includes('metrics') && tables.includes('diagnostics'), tables.join(' '));
+    const rows = async (store: Db) => Object.fromEntries(await Promise.all(tables.map(async (n) => [n, (await store.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${n}`))!.n] as const)));
     const shardRows = async (path: string) => {
       const s = await Db.open(path);
       try {
-        return (await s.get<{ n: number }>('SELECT COUNT(*) AS n FROM metrics'))!.n;
+        return await rows(s);
       } finally {
         await s.close();
       }
     };
-    const count = async () => ({
-      runs: (await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM runs'))!.n,
-      metrics: (await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM metrics'))!.n,
-    });
+    const count = async () => ({ runs: (await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM runs'))!.n, ...(await rows(db)) });
+    const inShard = await shardRows(a.path);
+    t.true(Object.values(inShard).every((n) => n > 0), JSON.stringify(inShard));
 
     const first = await mergeShard(db, a.path, { sweepId, token: 'tok' });
     t.like(first, { idx: 1, status: 'finished', added: true });
-    t.deepEqual(await count(), { runs: 1, metrics: await shardRows(a.path) });
+    t.deepEqual(await count(), { runs: 1, ...inShard });
     const stored = (await getSweep(db, sweepId))!.jobs[0]!;
     t.like(stored, { status: 'finished', runId: first.runId });
 
     const again = await mergeShard(db, a.path, { sweepId, token: 'tok' });
     t.like(again, { added: false, runId: first.runId });
-    t.deepEqual(await count(), { runs: 1, metrics: await shardRows(a.path) });
+    t.deepEqual(await count(), { runs: 1, ...inShard });
 
     const other = await mergeShard(db, b.path, { sweepId, token: 'tok' });
     t.like(other, { added: false, runId: first.runId });
-    t.deepEqual(await count(), { runs: 1, metrics: await shardRows(a.path) });
+    t.deepEqual(await count(), { runs: 1, ...inShard });
 
     const e = await t.throwsAsync(mergeShard(db, a.path, { sweepId, token: 'another' }));
     t.true(isUserError(e));
     t.regex(e!.message, /belongs to another sweep/);
+    const wrongJob = await t.throwsAsync(mergeShard(db, a.path, { sweepId, token: 'tok', idx: 2 }));
+    t.true(isUserError(wrongJob));
+    t.regex(wrongJob!.message, /holds job 1, not job 2/);
   } finally {
     await db.close();
   }

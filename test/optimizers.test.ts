@@ -1,34 +1,24 @@
+// The optimizer registry (each optimizer built with the config's hyper-parameters, each in its
+// place), the learning-rate schedule, and the optimizer and clipping cases of optimizer-cases.ts
+// on the native addon (optimizers-typescript.test.ts runs them on the TypeScript loops).
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
-import { FusedAdam } from '../src/train/adam.js';
-import { clipByGlobalNorm, learningRate, OPTIMIZERS, setLearningRate } from '../src/train/optimizers.js';
-import { initBackend } from '../src/train/backend.js';
+import { learningRate, OPTIMIZERS, setLearningRate } from '../src/train/optimizers.js';
+import { optimizerCases } from './optimizer-cases.js';
 
-test.before(async () => {
-  await initBackend('wasm');
-});
+optimizerCases('native');
 
-const grads = () => ({ a: tf.tensor1d([3, 0]), b: tf.tensor2d([[0, 4]]) }); // global norm 5
-
-test('gradients above the clip are scaled to a global norm equal to the clip, direction kept', (t) => {
-  const g = grads();
-  const r = clipByGlobalNorm(g, 1);
-  t.true(Math.abs(r.norm - 5) < 1e-6);
-  const a = [...r.grads['a']!.dataSync()];
-  const b = [...r.grads['b']!.dataSync()];
-  t.true(Math.abs(a[0]! - 0.6) < 1e-6 && a[1] === 0);
-  t.true(b[0] === 0 && Math.abs(b[1]! - 0.8) < 1e-6);
-  tf.dispose([...Object.values(g), ...Object.values(r.grads)]);
-});
-
-test('gradients within the clip, or with clipping off, are passed through unchanged', (t) => {
-  for (const clip of [10, 5, null]) {
-    const g = grads();
-    const r = clipByGlobalNorm(g, clip);
-    t.is(r.grads['a'], g['a']);
-    t.deepEqual([...r.grads['b']!.dataSync()], [0, 4]);
-    tf.dispose(Object.values(g));
-  }
+test('the registry builds each optimizer with the config\'s hyper-parameters, each in its place', (t) => {
+  const base = { lr: 0.01, clip: null, lr_half_life: null };
+  const cfg = (o: tf.Optimizer) => o.getConfig() as Record<string, unknown>;
+  const adam = OPTIMIZERS.adam({ ...base, name: 'adam', beta1: 0.8, beta2: 0.95, epsilon: 1e-6 });
+  t.like(cfg(adam), { learningRate: 0.01, beta1: 0.8, beta2: 0.95, epsilon: 1e-6 });
+  const rms = OPTIMIZERS.rmsprop({ ...base, name: 'rmsprop', decay: 0.7, momentum: 0.3, epsilon: 1e-5 });
+  t.like(cfg(rms), { learningRate: 0.01, decay: 0.7, momentum: 0.3, epsilon: 1e-5 });
+  const momentum = OPTIMIZERS.sgd({ ...base, name: 'sgd', momentum: 0.9 });
+  t.like(cfg(momentum), { learningRate: 0.01, momentum: 0.9 });
+  t.like(cfg(OPTIMIZERS.sgd({ ...base, name: 'sgd', momentum: 0 })), { learningRate: 0.01 });
+  for (const o of [adam, rms, momentum]) o.dispose();
 });
 
 test('lr_half_life halves the rate every that many steps, and the update follows the rate set', (t) => {
@@ -50,37 +40,3 @@ test('lr_half_life halves the rate every that many steps, and the update follows
   }
 });
 
-test('FusedAdam takes the same steps as tf.train.adam and keeps the same state', async (t) => {
-  const make = (tag: string) => [tf.variable(tf.tensor2d([[0.5, -1], [2, 0.25]]), true, `${tag}/w`), tf.variable(tf.tensor1d([0.1, -0.3, 0]), true, `${tag}/b`)];
-  const [ours, ref] = [make('fused'), make('tfjs')];
-  const opts = [0.05, 0.8, 0.95, 1e-7] as const;
-  const [a, b] = [new FusedAdam(...opts), tf.train.adam(...opts)];
-  const start = ours.map((v) => [...v.dataSync()]);
-  for (let step = 0; step < 4; step++) {
-    // A loss whose gradient changes sign and size from step to step.
-    const loss = (vs: tf.Variable[]) => () => tf.tidy(() => tf.add(tf.sum(tf.sin(tf.mul(vs[0]!, 3))), tf.sum(tf.square(tf.sub(vs[1]!, step)))) as tf.Scalar);
-    const ga = tf.variableGrads(loss(ours), ours);
-    const gb = tf.variableGrads(loss(ref), ref);
-    a.applyGradients(ga.grads as never);
-    b.applyGradients(gb.grads as never);
-    tf.dispose([ga.value, gb.value, ...Object.values(ga.grads), ...Object.values(gb.grads)]);
-    ours.forEach((v, i) => {
-      const [x, y] = [v.dataSync(), ref[i]!.dataSync()];
-      x.forEach((e, k) => t.true(Math.abs(e - y[k]!) <= 1e-6 * Math.max(1, Math.abs(y[k]!)), `step ${step} ${v.name}[${k}]: ${e} vs ${y[k]}`));
-    });
-  }
-  ours.forEach((v, i) => t.true(v.dataSync().every((e, k) => e !== start[i]![k]), `${v.name}: every weight moved`));
-  const [wa, wb] = [await a.getWeights(), await b.getWeights()];
-  t.deepEqual(wa.map((w) => w.name.replace('fused', '')), wb.map((w) => w.name.replace('tfjs', '')));
-  wa.forEach((w, i) => t.true(relErr(w.tensor.dataSync(), wb[i]!.tensor.dataSync()) < 1e-5, w.name));
-  a.dispose();
-  b.dispose();
-  tf.dispose([...ours, ...ref]);
-});
-
-const relErr = (x: ArrayLike<number>, y: ArrayLike<number>) => {
-  let num = 0;
-  let den = 1e-30;
-  for (let i = 0; i < y.length; i++) [num, den] = [num + (x[i]! - y[i]!) ** 2, den + y[i]! ** 2];
-  return Math.sqrt(num / den);
-};

@@ -14,7 +14,7 @@ import { buildReport, makeReport } from '../src/report/index.js';
 import { paperValues } from '../src/report/task-section.js';
 import { groupRuns, loadHistories, selectRuns } from '../src/report/queries.js';
 import { taskMeta } from '../src/report/metrics.js';
-import { bestPerModel, modelStats, summarize } from '../src/report/stats.js';
+import { bestPerModel, modelStats, settingStats, summarize } from '../src/report/stats.js';
 import { filterRuns } from '../src/report/where.js';
 import { renderHtml } from '../src/report/render.js';
 
@@ -102,6 +102,19 @@ test('summarize: mean, sample std and n against hand-computed values', (t) => {
   t.is(b.n, 3);
   t.deepEqual(summarize([7]), { mean: 7, std: null, n: 1 });
   t.is(summarize([]), null);
+});
+
+test('statistics average finished runs only: an interrupted or running run is counted apart, never averaged', (t) => {
+  const run = (id: number, status: RunStatus, value: number) =>
+    ({ id, status, result: { step: 10, select: { name: 'valid_mse', value }, main: { name: 'test_mse', value: value + 1 }, goal: 'min' } }) as unknown as RunRecord;
+  const meta = { metric: 'test_mse', select: 'valid_mse', selectIsTest: false, goal: 'min' as const, log: true, baseline: null };
+  // the unfinished runs reached better values so far: averaging them in would move every number
+  const s = settingStats('irnn', { label: 'default', values: {}, runs: [run(1, 'finished', 0.1), run(2, 'finished', 0.3), run(3, 'interrupted', 0.01), run(4, 'running', 0.02)] }, meta);
+  t.is(s.finished, 2);
+  t.is(s.incomplete, 2);
+  t.is(s.select!.n, 2);
+  t.true(Math.abs(s.select!.mean - 0.2) < 1e-12);
+  t.true(Math.abs(s.summary!.mean - 1.2) < 1e-12);
 });
 
 test('settings merge seeds, diverged and failed runs are counted apart, best setting follows the goal', async (t) => {

@@ -2,7 +2,7 @@
 // run needs, and name the run (a hash of the resolved config). Nothing here trains or stores.
 import { createHash } from 'node:crypto';
 import { TASK_NAMES } from '../tasks/names.js';
-import { BACKENDS } from '../train/backend-names.js';
+import { BACKENDS } from './backends.js';
 import { compose, groupOptions, type Composed } from './compose.js';
 import { interpolate } from './interpolate.js';
 import { ADDED_KEYS } from './added-keys.js';

@@ -9,7 +9,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { GATES, type CellKind } from '../kernels/contract.js';
 import { AUX_WIDTH } from '../kernels/kernel.js';
-import { findNativeBinding } from '../train/backend-names.js';
+import { findNativeBinding } from './backends.js';
 import { UserError } from '../util/errors.js';
 import type { Config } from './schema.js';
 

@@ -256,3 +256,9 @@ export function expandSweep(opts: { overrides: string[]; root?: string }): strin
     return product(own).map((extra) => [...job, ...extra]);
   });
 }
+
+/** The overrides of each job that are not the same in every job: what tells the jobs apart. */
+export function varyingParts(jobs: string[][]): string[][] {
+  const common = jobs.length > 1 ? jobs[0]!.filter((o) => jobs.every((j) => j.includes(o))) : [];
+  return jobs.map((j) => j.filter((o) => !common.includes(o)));
+}

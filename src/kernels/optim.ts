@@ -38,6 +38,12 @@ function sumSquaresLoop(x: Float32Array): number {
 
 const addon = () => (loadNativeKernel() ? nativeAddon() : null);
 
+/** Which implementation the passes below run in this process (IRNN_KERNEL=typescript forces the
+ *  loops, as it does for the recurrence). */
+export function optimImpl(): 'native' | 'typescript' {
+  return addon() ? 'native' : 'typescript';
+}
+
 /** m1 = b1 m + (1-b1) g; v1 = b2 v + (1-b2) g^2; w1 = w - lr (m1/c1) / (sqrt(v1/c2) + eps). */
 export function adamStep(a: AdamArgs): void {
   const n = addon();

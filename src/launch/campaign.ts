@@ -14,7 +14,7 @@ import { Db } from '../store/db.js';
 import { listRuns, type RunRecord } from '../store/runs.js';
 import { snapshotStore } from '../store/snapshot.js';
 import { listSweeps } from '../store/sweeps.js';
-import { checkpointDir, listCheckpoints } from '../train/checkpoint-file.js';
+import { checkpointDir, listCheckpoints, storeCheckpointsDir } from '../train/checkpoint-file.js';
 import { UserError } from '../util/errors.js';
 import { pidAlive } from '../util/process.js';
 
@@ -119,7 +119,7 @@ export async function ensureWorktree(plan: CampaignPlan, log: (l: string) => voi
     if (!existsSync(from)) continue;
     mkdirSync(dirname(join(plan.dir, db)), { recursive: true });
     copyFileSync(from, join(plan.dir, db));
-    const ck = join(dirname(from), 'checkpoints', basename(db));
+    const ck = storeCheckpointsDir(from);
     if (existsSync(ck)) await run('cp', ['-a', ck, join(plan.dir, dirname(db), 'checkpoints')], plan.root, log);
   }
   return { created: true, commit };
@@ -259,7 +259,7 @@ export async function snapshotCampaign(plan: CampaignPlan, maxBytes: number): Pr
       kept.add(resolve(to));
       entry.checkpoint = join(to, basename(newest.path));
     }
-    const all = join(dirname(dest), 'checkpoints', basename(dest));
+    const all = storeCheckpointsDir(dest);
     if (existsSync(all)) for (const d of readdirSync(all)) if (!kept.has(resolve(all, d))) rmSync(join(all, d), { recursive: true, force: true });
     out.push(report);
   }

@@ -49,7 +49,7 @@ export interface Launcher {
 const remote = (engine: Engine): Launcher => ({
   engine,
   launch: (c) =>
-    launchRemote(engine, c.remote!, { jobs: c.jobs, poll: setting(c.settings, 'poll', 'number') ?? 1, detach: c.detach, failFast: c.failFast, signal: c.signal, events: c.events }),
+    launchRemote(engine, c.remote!, { jobs: c.jobs, poll: setting(c.settings, 'poll', 'number') ?? 1, detach: c.detach, failFast: c.failFast, force: c.force, signal: c.signal, events: c.events }),
 });
 
 export const LAUNCHERS = {

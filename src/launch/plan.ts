@@ -1,9 +1,10 @@
 // Planning a sweep before anything runs: expand the overrides into jobs, compose every job's config
 // (a bad value fails the whole sweep at once, exit code 2), hash it, read the scheduler settings
 // (the same for every job), and find the jobs whose config already has a finished run. On resume:
-// detect stale `running` jobs and runs, requeue what is unfinished (an interrupted run with a
-// checkpoint is continued, refused across code versions unless forced), and keep jobs the
-// scheduler paused. Starts no process and trains nothing.
+// wait for jobs alive elsewhere, release the runs of stale jobs (releaseStaleJobRun, the one place
+// that marks them interrupted), and take each unfinished job through resumeStep: adopt its run's
+// end, keep it paused, continue it from its checkpoint (refused across code versions unless
+// forced) or run it again. Starts no process and trains nothing.
 import { composeConfig, configHash, type Config } from '../config/index.js';
 import { expandSweep } from '../config/sweep.js';
 import type { Db } from '../store/db.js';
@@ -88,12 +89,6 @@ function validateJobs(jobs: Array<{ idx: number; overrides: string[] }>): Valida
   return { hashes, settings: settings ?? schedulerSettings(base), launcher: launcher ?? launcherSettings(base) };
 }
 
-/** The overrides of each job that are not the same in every job: what tells the jobs apart. */
-export function varyingParts(jobs: string[][]): string[][] {
-  const common = jobs.length > 1 ? jobs[0]!.filter((o) => jobs.every((j) => j.includes(o))) : [];
-  return jobs.map((j) => j.filter((o) => !common.includes(o)));
-}
-
 /** A new sweep's jobs. With `db` null (a dry run without a store) nothing is looked up. A job is
  *  done when its config has a finished run; with `rerunOtherCommits` only a run of the current
  *  code (`code`, default: this checkout) counts. */
@@ -119,77 +114,122 @@ function jobIsStale(job: JobRecord, staleMs = STALE_MS): boolean {
 }
 
 /** A run of this config left `running` by a process that is gone (stale by pid or heartbeat) and
- *  linked to no job: what a launcher killed between creating a run and linking it left behind. */
-async function orphanRun(db: Db, configHash: string, staleMs?: number): Promise<number | null> {
+ *  linked to no job: what a launcher killed between creating a run and linking it left behind.
+ *  Reads only; the caller marks what it finds. */
+async function orphanRuns(db: Db, configHash: string, staleMs?: number): Promise<number[]> {
   const rows = await db.all<{ id: number; pid: number | null; host: string | null; heartbeat_at: string | null }>(
     `SELECT id, pid, host, heartbeat_at FROM runs WHERE config_hash = ? AND status = 'running'
        AND id NOT IN (SELECT run_id FROM sweep_jobs WHERE run_id IS NOT NULL) ORDER BY id DESC`,
     [configHash],
   );
-  const lost: number[] = [];
-  for (const r of rows) {
-    if (!isStale({ pid: r.pid, host: r.host, beat: r.heartbeat_at, staleMs })) continue;
-    if ((await releaseStaleRun(db, r.id, 'its process was lost before its sweep job recorded it', { staleMs })) === null) lost.push(r.id);
-  }
-  return lost[0] ?? null;
+  return rows.filter((r) => isStale({ pid: r.pid, host: r.host, beat: r.heartbeat_at, staleMs })).map((r) => r.id);
 }
 
-/** The run of a job whose worker is gone is marked interrupted, unless another live process holds
- *  it (`irnn run --resume` of that run, say): then the sweep cannot take the job, and says who has it. */
-async function releaseLostJobRun(db: Db, sweepId: number, idx: number, runId: number, staleMs?: number): Promise<void> {
-  const holder = await releaseStaleRun(db, runId, `its worker was lost; sweep ${sweepId} was resumed`, { staleMs });
-  if (holder !== null) throw new UserError(`sweep ${sweepId}: job ${idx}'s run ${runId} is being trained by ${holder}; wait for it to end or stop it, then resume the sweep`);
-}
-
-/** Resuming: waits for jobs that are still alive elsewhere, adopts runs that finished although
- *  their job record did not, marks the runs of lost jobs interrupted (their metric rows stay with
- *  them) and finds runs lost before their job recorded them, requeues every job that is not
- *  finished, diverged or paused by the scheduler (an interrupted run with a checkpoint is continued
- *  from it), and returns the paused jobs (with their runs) for the scheduler. */
-export async function planResume(
-  db: Db,
-  sweepId: number,
-  o: { staleMs?: number; rerun?: boolean; force?: boolean; onWait?: (jobs: JobRecord[]) => void; warn?: (line: string) => void; only?: SameCode } = {},
-): Promise<{ sweep: SweepRecord; jobs: PlannedJob[]; paused: PlannedJob[]; stale: number[]; settings: SchedulerSettings; launcher: LauncherSettings }> {
+/** Waits while some of the sweep's jobs are still alive in another process (running, not stale);
+ *  returns the sweep as it is once none is. */
+async function waitForLiveJobs(db: Db, sweepId: number, o: { staleMs?: number; onWait?: (jobs: JobRecord[]) => void }): Promise<SweepRecord> {
   let sweep = await getSweep(db, sweepId);
   if (!sweep) throw new UserError(`sweep ${sweepId}: no such sweep in ${db.path}`);
   for (let waited = false; ; waited = true) {
     const live = sweep.jobs.filter((j) => j.status === 'running' && !jobIsStale(j, o.staleMs));
-    if (live.length === 0) break;
+    if (live.length === 0) return sweep;
     if (!waited) o.onWait?.(live);
     await sleep(500);
     sweep = (await getSweep(db, sweepId))!;
   }
+}
+
+/** The one place resuming takes a stale job's run from the process that lost it: the job's run
+ *  (or, for a job left `running` before it linked one, the orphaned run of its config, linked to
+ *  it now) is marked interrupted when it is still `running` (its metric rows stay with it), each
+ *  through the store's compare-and-set on the run's claim: a run that another live process holds
+ *  (`irnn run --resume` of it, say) is left alone, and the sweep cannot take the job. Called only
+ *  once no job of the sweep is alive elsewhere (waitForLiveJobs). Returns the run and its status
+ *  after that. */
+export async function releaseStaleJobRun(
+  db: Db,
+  sweepId: number,
+  job: JobRecord,
+  o: { configHash: string; staleMs?: number },
+): Promise<{ runId: number | null; status: string | undefined }> {
+  let runId = job.runId;
+  if (runId === null && job.status === 'running') {
+    const lost: number[] = [];
+    for (const id of await orphanRuns(db, o.configHash, o.staleMs)) {
+      if ((await releaseStaleRun(db, id, 'its process was lost before its sweep job recorded it', { staleMs: o.staleMs })) === null) lost.push(id);
+    }
+    runId = lost[0] ?? null;
+    if (runId !== null) await linkJobRun(db, sweepId, job.idx, runId);
+  }
+  const status = runId === null ? undefined : await runStatus(db, runId);
+  if (status !== 'running') return { runId, status };
+  const holder = await releaseStaleRun(db, runId!, `its worker was lost; sweep ${sweepId} was resumed`, { staleMs: o.staleMs });
+  if (holder !== null) throw new UserError(`sweep ${sweepId}: job ${job.idx}'s run ${runId} is being trained by ${holder}; wait for it to end or stop it, then resume the sweep`);
+  return { runId, status: 'interrupted' };
+}
+
+/** What resuming does with a job that is not finished, by its run's state (the job state machine
+ *  of a resume): `adopt` the end its run reached although the job did not record it; keep it
+ *  `paused` for the scheduler (pruned, with a run to promote); `continue` its run from a
+ *  checkpoint; or `restart` it (queued, failed, or interrupted before a checkpoint). */
+export type ResumeStep = 'adopt' | 'paused' | 'continue' | 'restart';
+export function resumeStep(job: Pick<JobRecord, 'status'>, run: { id: number | null; status: string | undefined; checkpoint: boolean }, scheduler: SchedulerSettings['scheduler']): ResumeStep {
+  if (run.status === 'finished' || run.status === 'diverged') return 'adopt';
+  if (job.status === 'pruned' && run.id !== null && scheduler !== 'grid') return 'paused';
+  return run.checkpoint ? 'continue' : 'restart';
+}
+
+/** Resuming: waits for jobs that are still alive elsewhere, releases the runs of stale jobs
+ *  (releaseStaleJobRun), then takes each job that is not finished or diverged through resumeStep:
+ *  adopted, kept paused for the scheduler, continued from its checkpoint (refused across code
+ *  versions unless forced) or run again; every job to run is queued again. Returns the jobs to
+ *  run and the paused ones (with their runs) for the scheduler. */
+export async function planResume(
+  db: Db,
+  sweepId: number,
+  o: {
+    staleMs?: number;
+    rerun?: boolean;
+    force?: boolean;
+    onWait?: (jobs: JobRecord[]) => void;
+    warn?: (line: string) => void;
+    only?: SameCode;
+    /** Where a run's checkpoint is (a remote sweep's runs: beside their shards); default: beside the store. */
+    checkpointOf?: (runId: number) => Promise<ReturnType<typeof runCheckpoint>>;
+  } = {},
+): Promise<{ sweep: SweepRecord; jobs: PlannedJob[]; paused: PlannedJob[]; stale: number[]; settings: SchedulerSettings; launcher: LauncherSettings }> {
+  const sweep = await waitForLiveJobs(db, sweepId, o);
   const { hashes, settings, launcher } = validateJobs(sweep.jobs);
   const open = sweep.jobs.filter((j) => j.status !== 'finished' && j.status !== 'diverged');
   const stale = open.filter((j) => j.status === 'running').map((j) => j.idx);
   const code = o.only ?? currentCode();
+  const checkpointOf = o.checkpointOf ?? (async (id: number) => {
+    const run = await getRun(db, id);
+    return run ? runCheckpoint(db, run, o.warn) : null;
+  });
   const jobs: PlannedJob[] = [];
   const paused: PlannedJob[] = [];
   const versions: string[] = [];
   for (const j of open) {
     const configHash = hashes.get(j.idx)!;
-    let runId = j.runId ?? (j.status === 'running' ? await orphanRun(db, configHash, o.staleMs) : null);
-    if (runId !== null && j.runId === null) await linkJobRun(db, sweepId, j.idx, runId);
-    const status = runId === null ? undefined : await runStatus(db, runId);
-    if (status === 'finished' || status === 'diverged') {
-      await endJob(db, sweepId, j.idx, { status, runId });
+    const { runId, status } = await releaseStaleJobRun(db, sweepId, j, { configHash, staleMs: o.staleMs });
+    // a failed run starts afresh; an interrupted one goes on from its checkpoint
+    const ckpt = runId !== null && status !== 'failed' && status !== 'finished' && status !== 'diverged' ? await checkpointOf(runId) : null;
+    const planned: PlannedJob = { idx: j.idx, overrides: j.overrides, configHash, doneRunId: null, doneByOtherCode: false };
+    const step = resumeStep(j, { id: runId, status, checkpoint: ckpt !== null }, settings.scheduler);
+    if (step === 'adopt') {
+      await endJob(db, sweepId, j.idx, { status: status as 'finished' | 'diverged', runId });
       continue;
     }
-    if (status === 'running') await releaseLostJobRun(db, sweepId, j.idx, runId!, o.staleMs);
-    const plannedJob = { idx: j.idx, overrides: j.overrides, configHash, doneRunId: null, doneByOtherCode: false };
-    if (j.status === 'pruned' && runId !== null && settings.scheduler !== 'grid') {
-      paused.push({ ...plannedJob, resume: runId });
+    if (step === 'paused') {
+      paused.push({ ...planned, resume: runId! });
       continue;
     }
-    // An interrupted run goes on from its checkpoint; a failed one (or one without) starts afresh.
-    const run = runId !== null && status !== 'failed' ? await getRun(db, runId) : undefined;
-    const ckpt = run ? runCheckpoint(db, run, o.warn) : null;
     const wrote = ckpt?.content.meta['code'] as string | undefined;
     if (ckpt && wrote !== provenance().code) versions.push(`job ${j.idx} (run ${runId}, ${wrote})`);
     await requeueJob(db, sweepId, j.idx, configHash);
     const done = o.rerun ? undefined : await findFinishedRun(db, configHash, { only: o.only });
-    jobs.push({ ...plannedJob, doneRunId: done?.id ?? null, doneByOtherCode: done !== undefined && !isSameCode(done.git, code), ...(ckpt ? { resume: runId! } : {}) });
+    jobs.push({ ...planned, doneRunId: done?.id ?? null, doneByOtherCode: done !== undefined && !isSameCode(done.git, code), ...(step === 'continue' ? { resume: runId! } : {}) });
   }
   if (versions.length && !o.force) {
     throw new UserError(

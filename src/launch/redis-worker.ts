@@ -3,26 +3,23 @@
 // that tells the queue this worker is alive), and returns the job's shard as its result. A job
 // planned by another harness version is refused. A worker that dies mid-job loses its lock; the
 // queue's stalled-job check puts the job back and another worker runs it again from the start.
-import { fork, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { mkdtempSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { UnrecoverableError, Worker } from 'bullmq';
+import { forkModule } from './fork.js';
 import type { RedisResult } from './redis.js';
 import type { FromShardChild, ToShardChild } from './shard-child.js';
 import { packShard, type RemoteJob } from './shard.js';
+import { UserError } from '../util/errors.js';
 import { checkVersion } from './version.js';
 
-const self = fileURLToPath(import.meta.url);
-const CHILD = fileURLToPath(new URL(`./shard-child${extname(self)}`, import.meta.url));
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 /** Runs one job in a child process; resolves with its shard (the child's answer). */
 function inChild(job: RemoteJob, scratch: string, children: Set<ChildProcess>): Promise<Extract<FromShardChild, { type: 'done' }>> {
   return new Promise((resolve, reject) => {
-    const child = fork(CHILD, [], { execArgv: ['--import', TSX], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = forkModule('shard-child', [], ['ignore', 'inherit', 'inherit', 'ipc']);
     children.add(child);
     let answer: FromShardChild | null = null;
     child.on('message', (m: FromShardChild | { type: 'ready' }) => {
@@ -48,6 +45,11 @@ export async function runRedisWorker(o: {
   signal: AbortSignal;
 }): Promise<void> {
   const scratch = o.scratch ?? mkdtempSync(join(tmpdir(), 'irnn-worker-'));
+  try {
+    mkdirSync(scratch, { recursive: true });
+  } catch (e) {
+    throw new UserError(`--scratch ${scratch}: cannot make a folder there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
   const own = o.scratch === undefined;
   const children = new Set<ChildProcess>();
   const worker = new Worker<RemoteJob, RedisResult>(
@@ -63,10 +65,9 @@ export async function runRedisWorker(o: {
       o.log(`job ${data.idx} of sweep ${data.sweepId} started (attempt ${job.attemptsStarted})`);
       const r = await inChild(data, scratch, children);
       try {
-        const origin = /job-\d+-(.+)\.sqlite$/.exec(r.path)![1]!;
         const shard = await packShard(r.path);
         o.log(`job ${data.idx} of sweep ${data.sweepId} ${r.status}${r.error ? `: ${r.error}` : ''}`);
-        return { origin, shard };
+        return { shard };
       } finally {
         rmSync(r.path, { force: true });
         rmSync(`${r.path}-wal`, { force: true });
@@ -80,7 +81,7 @@ export async function runRedisWorker(o: {
       stalledInterval: o.lockMs,
       // a job whose worker died is put back twice at most, then fails (a job that kills its worker)
       maxStalledCount: 2,
-      removeOnComplete: { count: 100_000 },
+      // jobs are removed by the launcher once it has merged their shards (redis.ts)
     },
   );
   worker.on('error', (e) => o.log(`redis: ${e.message}`));

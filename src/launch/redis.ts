@@ -1,22 +1,40 @@
 // The Redis launcher's side of the queue (BullMQ): enqueue a sweep's jobs (job id = sweep token +
 // job index, so a job is never queued twice), read each job's state, and turn a completed job's
-// result (its shard, gzip + base64) into a file in the sweep's folder that merge.ts merges. The
+// result (its shard, gzip + base64) into a file in the sweep's folder that store/merge.ts merges.
+// Anyone who reaches the Redis server can write a result, so a result is checked before anything
+// is written: its shape (RedisResult, nothing more), its encoding, its unpacked size
+// (launcher.max_shard_mb); the launcher names the file itself, and the merge checks that the shard
+// is this job's. A job leaves the queue once its shard is merged (or it is recorded lost). The
 // workers that take the jobs are redis-worker.ts (`irnn worker --redis URL`).
 import { Queue } from 'bullmq';
 import { Redis as IORedis } from 'ioredis';
-import type { Db } from '../store/db.js';
-import { getSweep } from '../store/sweeps.js';
-import { UserError } from '../util/errors.js';
-import { mergeShard, type Merged } from './merge.js';
+import { rmSync } from 'node:fs';
+import { mergeShard, type Merged } from '../store/merge.js';
+import { pendingJobs } from '../store/sweeps.js';
+import { isUserError, UserError } from '../util/errors.js';
 import { shardsDir, type Engine, type Lost, type RemoteSweep } from './remote.js';
 import { setting } from './settings.js';
 import { unpackShard, type RemoteJob } from './shard.js';
 
-/** What a worker returns for a job: the shard and its merge key. */
+/** What a worker returns for a job: its shard (gzip, base64), and nothing else. */
 export interface RedisResult {
-  origin: string;
   shard: string;
 }
+
+/** The shard data of a job's result, once the result is known to be a RedisResult whose data is
+ *  no longer than `maxBytes` could pack to; a user error says what is wrong otherwise. */
+export function resultShard(v: unknown, maxBytes: number): string {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UserError(`the result is not an object (${typeof v})`);
+  const keys = Object.keys(v);
+  if (keys.length !== 1 || keys[0] !== 'shard') throw new UserError(`the result has keys ${JSON.stringify(keys)}, expected ["shard"]`);
+  const shard = (v as { shard: unknown }).shard;
+  if (typeof shard !== 'string') throw new UserError('the result\'s shard is not a string');
+  // gzip of incompressible bytes grows a little; base64 adds a third
+  if (shard.length > Math.ceil(((maxBytes * 1.01 + 1024) * 4) / 3)) throw new UserError(`the result's shard is longer than a shard of ${maxBytes} bytes can be`);
+  return shard;
+}
+
+const maxShardBytes = (s: RemoteSweep) => (setting(s.settings, 'max_shard_mb', 'number', { nullable: true }) ?? 256) * 2 ** 20;
 
 export const redisJobId = (token: string, idx: number) => `${token}-${idx}`;
 const PENDING = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
@@ -63,7 +81,22 @@ async function reach<T>(s: RemoteSweep, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const pendingJobs = async (db: Db, sweepId: number) => (await getSweep(db, sweepId))!.jobs.filter((j) => j.status === 'queued' || j.status === 'running');
+
+/** Unpacks a job's result into the sweep's shards folder and merges it; a result that is not this
+ *  job's shard (or not a shard at all) is refused with the reason, and its file removed. */
+async function mergeResult(s: RemoteSweep, idx: number, result: unknown): Promise<Merged | { refused: string }> {
+  let path: string | null = null;
+  try {
+    const max = maxShardBytes(s);
+    path = unpackShard(resultShard(result, max), { dir: shardsDir(s), idx, maxBytes: max });
+    return await mergeShard(s.db, path, { sweepId: s.sweepId, token: s.token, idx });
+  } catch (e) {
+    const msg = (e as Error).message ?? String(e);
+    if (!isUserError(e) && !/SQLITE_(CORRUPT|NOTADB)/.test(msg)) throw e;
+    if (path) rmSync(path, { force: true });
+    return { refused: msg.split('\n')[0]! };
+  }
+}
 
 export const redisEngine: Engine = {
   async submit(s, jobs: RemoteJob[]) {
@@ -78,6 +111,7 @@ export const redisEngine: Engine = {
       fresh.push(j);
     }
     await reach(s, () =>
+      // kept when done until the launcher has merged the shard (poll removes it)
       q.addBulk(fresh.map((data) => ({ name: 'job', data, opts: { jobId: redisJobId(s.token, data.idx), attempts: 1, removeOnComplete: false, removeOnFail: false } }))),
     );
   },
@@ -94,10 +128,12 @@ export const redisEngine: Engine = {
       else if (state === 'failed') {
         const job = await q.getJob(id);
         lost.push({ idx: j.idx, status: 'failed', error: job?.failedReason || 'failed in the queue' });
+        await reach(s, () => q.remove(id));
       } else if (state === 'completed') {
-        const r = (await q.getJob(id))!.returnvalue as RedisResult;
-        const path = unpackShard(r.shard, shardsDir(s), `job-${j.idx}-${r.origin}.sqlite`);
-        merged.push(await mergeShard(s.db, path, s));
+        const r = await mergeResult(s, j.idx, (await q.getJob(id))?.returnvalue);
+        if ('refused' in r) lost.push({ idx: j.idx, status: 'failed', error: `its result was refused: ${r.refused}` });
+        else merged.push(r);
+        await reach(s, () => q.remove(id)); // merged (or refused): the queue need not keep it
       } else if (state === 'unknown') {
         lost.push({ idx: j.idx, status: 'interrupted', error: `not in the queue ${String(s.settings['queue'])} (irnn sweep --resume ${s.sweepId} queues it again)` });
       }

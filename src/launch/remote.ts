@@ -1,12 +1,15 @@
 // What the SLURM and Redis launchers share: a sweep's folder and token, the jobs as remote jobs
 // (override strings and the harness version only), and the loop that submits them to an engine,
-// merges each finished shard as it appears (merge.ts, this process being the single writer) and
+// merges each finished shard as it appears (store/merge.ts, this process being the single writer) and
 // records jobs the engine lost. With --detach it only submits; `irnn sweep collect` merges later.
-import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { Db } from '../store/db.js';
+import { getRun } from '../store/runs.js';
 import { endJob, getSweep, type SweepRecord } from '../store/sweeps.js';
 import type { JobOutcome, LaunchEvents } from './local.js';
-import type { Merged } from './merge.js';
+import { mergeShard, runOrigin, type Merged } from '../store/merge.js';
+import { checkpointDir, latestCheckpoint, type CheckpointContent } from '../train/checkpoint-file.js';
 import type { PlannedJob } from './plan.js';
 import type { RemoteJob } from './shard.js';
 import type { LauncherSettings } from './settings.js';
@@ -39,15 +42,54 @@ export interface Engine {
   poll(s: RemoteSweep): Promise<{ merged: Merged[]; lost: Lost[]; active: number[] }>;
   /** The engine's own word on each job it still knows (queue state, SLURM state), for `sweeps show`. */
   live(s: RemoteSweep): Promise<Map<number, string>>;
+  /** The shard files in the sweep's folder that `irnn sweep collect` merges again (each job's
+   *  latest attempt); none when the engine hands results over itself (the Redis queue). */
+  shards?(s: RemoteSweep): string[];
   /** Releases connections (the Redis client). */
   close?(s: RemoteSweep): Promise<void>;
 }
 
 export const shardsDir = (s: { folder: string }) => join(s.folder, 'shards');
 
-export function remoteJobs(s: RemoteSweep, jobs: Array<Pick<PlannedJob, 'idx' | 'overrides'>>): RemoteJob[] {
+/** The shard files in a folder (never the temporary names of shards still being written). */
+export function shardFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => /^job-\d+-.+\.sqlite$/.test(f)).sort().map((f) => join(dir, f));
+}
+
+/** Merges shard files of a sweep; returns what each added (in file order). */
+export async function mergeFiles(s: RemoteSweep, files: string[]): Promise<Merged[]> {
+  const out: Merged[] = [];
+  for (const f of files) out.push(await mergeShard(s.db, f, s));
+  return out;
+}
+
+/** Where an interrupted run of a remote sweep can go on: the shard it was merged from (its path in
+ *  the sweep's folder), the run's id there, and the newest checkpoint published beside that shard;
+ *  null when there is none (a Redis worker's checkpoints stay on its host). */
+export async function continuation(
+  s: RemoteSweep,
+  runId: number,
+  warn?: (line: string) => void,
+): Promise<{ shard: string; runId: number; checkpoint: { path: string; content: CheckpointContent } } | null> {
+  const m = /^(.+):(\d+)$/.exec((await runOrigin(s.db, runId)) ?? '');
+  if (!m) return null;
+  const file = shardFiles(shardsDir(s)).find((f) => f.endsWith(`-${m[1]}.sqlite`));
+  // the run has the same uid in its shard as here (merging copies it)
+  const uid = (await getRun(s.db, runId))?.uid ?? null;
+  const checkpoint = file ? latestCheckpoint(checkpointDir(file, { id: Number(m[2]), uid }), warn) : null;
+  return checkpoint ? { shard: relative(s.folder, file!), runId: Number(m[2]), checkpoint } : null;
+}
+
+/** The jobs as an engine sends them; a job planned to continue its run carries where from. */
+export async function remoteJobs(s: RemoteSweep, jobs: Array<Pick<PlannedJob, 'idx' | 'overrides' | 'resume'>>, o: { force?: boolean } = {}): Promise<RemoteJob[]> {
   const version = harnessVersion();
-  return jobs.map((j) => ({ token: s.token, sweepId: s.sweepId, idx: j.idx, overrides: j.overrides, version }));
+  const out: RemoteJob[] = [];
+  for (const j of jobs) {
+    const from = j.resume === undefined ? null : await continuation(s, j.resume);
+    out.push({ token: s.token, sweepId: s.sweepId, idx: j.idx, overrides: j.overrides, version, ...(from ? { resume: { shard: from.shard, runId: from.runId, force: o.force } } : {}) });
+  }
+  return out;
 }
 
 /** The remote view of a stored sweep (null for a local sweep). */
@@ -74,11 +116,11 @@ export async function settle(s: RemoteSweep, r: { merged: Merged[]; lost: Lost[]
 export async function launchRemote(
   engine: Engine,
   s: RemoteSweep,
-  o: { jobs: PlannedJob[]; poll: number; detach?: boolean; failFast?: boolean; signal?: AbortSignal; events?: LaunchEvents },
+  o: { jobs: PlannedJob[]; poll: number; detach?: boolean; failFast?: boolean; force?: boolean; signal?: AbortSignal; events?: LaunchEvents },
 ): Promise<{ outcomes: JobOutcome[]; stopped: 'done' | 'fail-fast' | 'interrupted' | 'detached' }> {
   const outcomes: JobOutcome[] = [];
   try {
-    await engine.submit(s, remoteJobs(s, o.jobs));
+    await engine.submit(s, await remoteJobs(s, o.jobs, { force: o.force }));
     if (o.detach) return { outcomes, stopped: 'detached' };
     const open = new Set(o.jobs.map((j) => j.idx));
     const started = new Set<number>();

@@ -33,6 +33,8 @@ export interface Scheduler {
   record(s: RungScore, paused: boolean): void;
   /** A paused job now in its rung's top, highest rung first (marked as promoted); null if none. */
   promote(): number | null;
+  /** A job told to pause that ended otherwise (its worker died first): it waits for no promotion. */
+  drop(idx: number): void;
   /** Promotions may still come while jobs run, so idle workers wait instead of leaving. */
   readonly promotes: boolean;
 }
@@ -86,6 +88,10 @@ class Asha implements Scheduler {
     return `${what} at step ${s.rung} ranks ${rank + 1} of ${n}; the best ${top} go on (1/${this.s.reductionFactor})`;
   }
 
+  drop(idx: number): void {
+    this.paused.delete(idx);
+  }
+
   promote(): number | null {
     const waiting = [...this.paused.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
     for (const [idx, rung] of waiting) {
@@ -100,7 +106,7 @@ class Asha implements Scheduler {
   }
 }
 
-const grid: Scheduler = { rungs: () => [], atRung: () => null, record: () => {}, promote: () => null, promotes: false };
+const grid: Scheduler = { rungs: () => [], atRung: () => null, record: () => {}, promote: () => null, drop: () => {}, promotes: false };
 
 export const SCHEDULERS = {
   grid: () => grid,

@@ -4,17 +4,20 @@
 // --signal=B:TERM@S so a task near its time limit checkpoints and ends interrupted), and polls
 // `squeue` by job name. It never asks SLURM about finished jobs: a shard in the folder is a job's
 // result, and a job whose task left squeue without one is submitted again (launcher.retries), then
-// recorded failed with its log's path.
+// recorded failed with its log's path. Every submission of a job is an attempt with its own number,
+// written into its job file and its shard's name: only the shard of a job's latest attempt settles
+// it, so a shard an earlier attempt left (failed, or interrupted before a resume) is never taken for
+// the new one's.
 import { execFile } from 'node:child_process';
+import { basename, join } from 'node:path';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getSweep } from '../store/sweeps.js';
+import { pendingJobs } from '../store/sweeps.js';
 import { UserError } from '../util/errors.js';
-import { mergeShard, shardFiles, type Merged } from './merge.js';
-import { shardsDir, type Engine, type Lost, type RemoteSweep } from './remote.js';
+import { mergeShard, type Merged } from '../store/merge.js';
+import { shardFiles, shardsDir, type Engine, type Lost, type RemoteSweep } from './remote.js';
 import { setting, type LauncherSettings } from './settings.js';
-import type { RemoteJob } from './shard.js';
+import { shardAttempt, type RemoteJob } from './shard.js';
 import { jobFile } from './slurm-task.js';
 
 const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
@@ -42,7 +45,14 @@ async function chunkSize(s: LauncherSettings): Promise<number> {
 }
 
 const jobName = (s: RemoteSweep) => `irnn-${s.token.slice(0, 8)}`;
+/** A word for bash (single quotes). */
 const quote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+/** A path for an #SBATCH line: sbatch reads double quotes there; settings.ts refuses paths that
+ *  hold a double quote, a backslash or a control character. */
+const sbatchPath = (v: string) => {
+  if (/["\\\x00-\x1f\x7f]/.test(v)) throw new UserError(`launcher=slurm: the path ${JSON.stringify(v)} cannot be written in a batch script`);
+  return `"${v}"`;
+};
 
 /** The batch script of one array: each task runs the jobs on its line of `tasks`. */
 export function batchScript(s: RemoteSweep, o: { tasks: string; count: number; jobs: number[] }): string {
@@ -55,7 +65,7 @@ export function batchScript(s: RemoteSweep, o: { tasks: string; count: number; j
     '#!/bin/bash',
     `#SBATCH --job-name=${jobName(s)}`,
     `#SBATCH --array=0-${o.count - 1}${max ? `%${max}` : ''}`,
-    `#SBATCH --output=${join(s.folder, 'logs', '%A_%a.out')}`,
+    `#SBATCH --output=${sbatchPath(join(s.folder, 'logs', '%A_%a.out'))}`,
     ...opt('partition', 'partition'),
     ...opt('time', 'time'),
     ...opt('cpus_per_task', 'cpus-per-task'),
@@ -72,9 +82,12 @@ export function batchScript(s: RemoteSweep, o: { tasks: string; count: number; j
 /** Submissions and attempts per job, kept in the folder (any process may poll or collect). */
 interface State {
   arrays: number;
+  /** job -> its number of submissions so far: the number of its latest attempt. */
   attempts: Record<number, number>;
   /** job -> the log of its last attempt ('<array job id>_<task>'). */
   logs: Record<number, string>;
+  /** job -> resubmissions after a lost task since the launch that submitted it (launcher.retries). */
+  retried?: Record<number, number>;
 }
 const statePath = (s: RemoteSweep) => join(s.folder, 'slurm.json');
 const readState = (s: RemoteSweep): State => (existsSync(statePath(s)) ? JSON.parse(readFileSync(statePath(s), 'utf8')) : { arrays: 0, attempts: {}, logs: {} });
@@ -101,9 +114,12 @@ async function queued(s: RemoteSweep): Promise<Map<string, string>> {
   return new Map(out.split('\n').filter(Boolean).map((l) => l.split('|') as [string, string]));
 }
 
-async function submit(s: RemoteSweep, jobs: number[], st: State): Promise<void> {
+/** Submits the jobs as the next attempt of each: job files first (with the attempt's number),
+ *  then the arrays. */
+async function submit(s: RemoteSweep, jobs: RemoteJob[], st: State): Promise<void> {
   for (const d of ['jobs', 'logs', 'shards']) mkdirSync(join(s.folder, d), { recursive: true });
-  for (const a of await planArrays(s, jobs, st.arrays + 1)) {
+  for (const j of jobs) writeFileSync(jobFile(s.folder, j.idx), JSON.stringify({ ...j, attempt: (st.attempts[j.idx] ?? 0) + 1 } satisfies RemoteJob));
+  for (const a of await planArrays(s, jobs.map((j) => j.idx), st.arrays + 1)) {
     st.arrays++;
     writeFileSync(a.path.replace(/\.sh$/, '.tasks'), a.tasks.map((t) => t.join(' ')).join('\n') + '\n');
     writeFileSync(a.path, a.script, { mode: 0o755 });
@@ -116,18 +132,28 @@ async function submit(s: RemoteSweep, jobs: number[], st: State): Promise<void> 
   }
 }
 
-const pending = async (s: RemoteSweep) => (await getSweep(s.db, s.sweepId))!.jobs.filter((j) => j.status === 'queued' || j.status === 'running').map((j) => j.idx);
+const pending = async (s: RemoteSweep) => (await pendingJobs(s.db, s.sweepId)).map((j) => j.idx);
 const shardIdx = (f: string) => Number(/job-(\d+)-[^/]*\.sqlite$/.exec(f)![1]);
+
+/** The shard of each job's latest attempt, when it is in the folder. */
+function latestShards(s: RemoteSweep, st: State): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const f of shardFiles(shardsDir(s))) {
+    const idx = shardIdx(f);
+    if (shardAttempt(basename(f)) === st.attempts[idx]) out.set(idx, f);
+  }
+  return out;
+}
 
 export const slurmEngine: Engine = {
   async submit(s, jobs: RemoteJob[]) {
     const st = readState(s);
     const live = await queued(s);
-    mkdirSync(join(s.folder, 'jobs'), { recursive: true });
-    for (const j of jobs) writeFileSync(jobFile(s.folder, j.idx), JSON.stringify(j));
     // a job whose task is still queued or running from an earlier launch is not submitted twice
-    const fresh = jobs.map((j) => j.idx).filter((idx) => !(st.logs[idx] !== undefined && live.has(st.logs[idx]!)));
+    const fresh = jobs.filter((j) => !(st.logs[j.idx] !== undefined && live.has(st.logs[j.idx]!)));
+    st.retried = { ...st.retried, ...Object.fromEntries(fresh.map((j) => [j.idx, 0])) };
     if (fresh.length) await submit(s, fresh, st);
+    else writeState(s, st);
   },
 
   async poll(s) {
@@ -136,11 +162,9 @@ export const slurmEngine: Engine = {
     const open = new Set(await pending(s));
     const merged: Merged[] = [];
     const have = new Set<number>();
-    for (const f of shardFiles(shardsDir(s))) {
-      const idx = shardIdx(f);
+    for (const [idx, f] of latestShards(s, st)) {
       if (!open.has(idx)) continue;
-      const m = await mergeShard(s.db, f, s);
-      merged.push(m);
+      merged.push(await mergeShard(s.db, f, { sweepId: s.sweepId, token: s.token, idx }));
       have.add(idx);
     }
     const lost: Lost[] = [];
@@ -152,17 +176,22 @@ export const slurmEngine: Engine = {
       if (task && live.get(task) === 'RUNNING') active.push(idx);
       if (task === undefined || live.has(task)) continue;
       const log = join(s.folder, 'logs', `${task}.out`);
-      if ((st.attempts[idx] ?? 0) <= (setting(s.settings, 'retries', 'number') ?? 0)) again.push(idx);
+      if ((st.retried?.[idx] ?? 0) < (setting(s.settings, 'retries', 'number') ?? 0)) again.push(idx);
       else lost.push({ idx, status: 'failed', error: `its SLURM task ${task} ended without a result (killed, out of memory or node lost?); log: ${log}` });
     }
-    if (again.length) await submit(s, again, st);
+    if (again.length) {
+      for (const idx of again) st.retried = { ...st.retried, [idx]: (st.retried?.[idx] ?? 0) + 1 };
+      await submit(s, again.map((idx) => JSON.parse(readFileSync(jobFile(s.folder, idx), 'utf8')) as RemoteJob), st);
+    }
     return { merged, lost, active };
   },
+
+  shards: (s) => [...latestShards(s, readState(s)).values()],
 
   async live(s) {
     const st = readState(s);
     const live = await queued(s);
-    const ready = new Set(shardFiles(shardsDir(s)).map(shardIdx));
+    const ready = new Set(latestShards(s, st).keys());
     const out = new Map<number, string>();
     for (const idx of await pending(s)) {
       const task = st.logs[idx];

@@ -1,15 +1,15 @@
 // The harness version every remote job carries: the package version and the code it runs (commit,
 // plus a hash of uncommitted changes). A worker whose version differs refuses the job, so one
 // sweep's runs all come from the same code.
-import { readFileSync } from 'node:fs';
 import { provenance } from '../train/provenance.js';
 import { UserError } from '../util/errors.js';
+import { harnessPackage } from '../util/package.js';
 
 let cached: string | null = null;
 
 export function harnessVersion(): string {
   if (cached) return cached;
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = harnessPackage();
   const code = provenance().code;
   cached = code.startsWith('irnn-harness') ? code : `irnn-harness ${pkg.version} (${code})`;
   return cached;

@@ -1,6 +1,6 @@
 // The SQLite store: opening for writing (WAL, busy timeout, foreign keys, numbered migrations) or
-// for reading only (nothing created, migrated or changed), and promise wrappers over the sqlite3
-// callbacks that retry while another process holds the write lock.
+// for reading only (read-only.ts: no byte of the store or its -wal/-shm files changes), and promise
+// wrappers over the sqlite3 callbacks that retry while another process holds the write lock.
 // Queries live in runs.ts / metrics.ts; nothing here knows about training.
 import { existsSync, mkdirSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -8,6 +8,7 @@ import sqlite3 from 'sqlite3';
 import { UserError } from '../util/errors.js';
 import { sleep } from '../util/time.js';
 import { MIGRATIONS } from './migrations.js';
+import { ReadOnlySource } from './read-only.js';
 
 export const DEFAULT_DB = 'results/results.sqlite';
 type Param = string | number | null | boolean;
@@ -15,7 +16,13 @@ type Param = string | number | null | boolean;
 const isBusy = (e: unknown) => /SQLITE_BUSY|SQLITE_LOCKED/.test(String((e as Error)?.message ?? e));
 
 export class Db {
-  private constructor(private readonly db: sqlite3.Database, readonly path: string) {}
+  private constructor(
+    private db: sqlite3.Database,
+    readonly path: string,
+    /** A read-only store: where its handle comes from, renewed when the store changes under a
+     *  handle that cannot see it (see read-only.ts). */
+    private readonly source: ReadOnlySource | null = null,
+  ) {}
 
   /** Opens (creating if needed) and migrates a store. A file that is not a SQLite database is
    *  refused with a user error and left untouched. */
@@ -29,22 +36,15 @@ export class Db {
   }
 
   /** Opens an existing store for reading only: never creates a file or folder, never migrates,
-   *  never changes the journal mode; every write through it fails. A store of an older schema is
-   *  read as it is (columns added since read as null). The handle is read-write at the file
-   *  level with `query_only` set, because a SQLITE_OPEN_READONLY handle on a WAL store leaves
-   *  its -wal and -shm files behind; a store SQLite may not open for writing is opened read-only. */
+   *  never changes the journal mode, and leaves the store's file and its -wal and -shm files
+   *  byte for byte as they were, while a writer holds the store open too; every write through
+   *  it fails. A store of an older schema is read as it is (columns added since read as null). */
   static async openReadOnly(path: string = DEFAULT_DB): Promise<Db> {
     if (path !== ':memory:' && !existsSync(path)) throw new UserError(`no store at ${path}`);
     checkFile(path);
-    let raw: sqlite3.Database;
+    const source = path === ':memory:' ? null : new ReadOnlySource(path, (uri, rw) => connect(uri, (rw ? sqlite3.OPEN_READWRITE : sqlite3.OPEN_READONLY) | sqlite3.OPEN_URI, path));
+    const db = new Db(source ? await source.open() : await connect(path, sqlite3.OPEN_READONLY), path, source);
     try {
-      raw = await connect(path, sqlite3.OPEN_READWRITE);
-    } catch {
-      raw = await connect(path, sqlite3.OPEN_READONLY);
-    }
-    const db = new Db(raw, path);
-    try {
-      await db.exec('PRAGMA query_only = ON');
       const version = (await db.get<{ user_version: number }>('PRAGMA user_version'))?.user_version ?? 0;
       if (version > MIGRATIONS.length) {
         throw new UserError(`--db ${path}: written by a newer irnn (schema version ${version}; this one knows ${MIGRATIONS.length})`);
@@ -55,6 +55,13 @@ export class Db {
       throw e;
     }
     return db;
+  }
+
+  /** A value that changes whenever the data may have (PRAGMA data_version, and which handle
+   *  reads it: a read-only store renews its handle when the store changed under it). */
+  async dataVersion(): Promise<string> {
+    const v = (await this.get<{ data_version: number }>('PRAGMA data_version'))?.data_version ?? 0;
+    return `${this.source?.generation ?? 0}:${v}`;
   }
 
   /** Applies pending migrations one transaction each, reading the version inside the write
@@ -75,6 +82,7 @@ export class Db {
   }
 
   private async retry<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.source) this.db = await this.source.current(this.db);
     for (let attempt = 0; ; attempt++) {
       try {
         return await fn();
@@ -127,8 +135,9 @@ export class Db {
     return (await this.get<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?", [name]))!.n > 0;
   }
 
-  close(): Promise<void> {
-    return new Promise((res, rej) => this.db.close((e) => (e ? rej(e) : res())));
+  async close(): Promise<void> {
+    await new Promise<void>((res, rej) => this.db.close((e) => (e ? rej(e) : res())));
+    await this.source?.close();
   }
 }
 
@@ -139,9 +148,9 @@ function checkFile(path: string): void {
   if (statSync(path).size > 0 && !hasSqliteHeader(path)) throw new UserError(`--db ${path}: not a SQLite database (left untouched)`);
 }
 
-function connect(path: string, mode: number): Promise<sqlite3.Database> {
+function connect(path: string, mode: number, label = path): Promise<sqlite3.Database> {
   return new Promise<sqlite3.Database>((resolve, reject) => {
-    const d = new sqlite3.Database(path, mode, (err) => (err ? reject(new UserError(`--db ${path}: ${err.message}`)) : resolve(d)));
+    const d = new sqlite3.Database(path, mode, (err) => (err ? reject(new UserError(`--db ${label}: ${err.message}`)) : resolve(d)));
   }).then((d) => {
     d.configure('busyTimeout', 15000);
     return d;

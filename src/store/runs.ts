@@ -138,12 +138,12 @@ interface RunRow {
   ended_at: string | null;
   heartbeat_at: string | null;
   error: string | null;
-  checkpoint_path: string | null;
-  checkpoint_step: number | null;
-  prune_rung: number | null;
-  prune_reason: string | null;
-  resumes_json: string | null;
-  uid?: string | null;
+  checkpoint_path?: string | null; // absent in stores from before migration 3
+  checkpoint_step?: number | null;
+  prune_rung?: number | null;
+  prune_reason?: string | null;
+  resumes_json?: string | null;
+  uid?: string | null; // absent in stores from before migration 7
   claim?: string | null;
   stop_reason?: string | null;
 }
@@ -348,8 +348,9 @@ function toRecord(r: RunRow, metrics: Record<string, number | null>, result: Run
     endedAt: r.ended_at,
     heartbeatAt: r.heartbeat_at,
     error: r.error,
-    checkpoint: r.checkpoint_path === null ? null : { path: r.checkpoint_path, step: r.checkpoint_step ?? 0 },
-    prune: r.prune_rung === null ? null : { rung: r.prune_rung, reason: r.prune_reason ?? '' },
+    // `== null`: a store from before migration 3, read as it is, has no such columns (undefined)
+    checkpoint: r.checkpoint_path == null ? null : { path: r.checkpoint_path, step: r.checkpoint_step ?? 0 },
+    prune: r.prune_rung == null ? null : { rung: r.prune_rung, reason: r.prune_reason ?? '' },
     resumes: r.resumes_json ? JSON.parse(r.resumes_json) : [],
     metrics,
     result,

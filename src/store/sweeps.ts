@@ -195,3 +195,8 @@ export async function getSweep(db: Db, id: number): Promise<SweepRecord | undefi
   const counts = JOB_STATUSES.map((status) => ({ status, n: jobs.filter((j) => j.status === status).length }));
   return { ...toInfo(row, counts), jobs };
 }
+
+/** A sweep's jobs still queued or running: what a remote engine still holds. */
+export async function pendingJobs(db: Db, sweepId: number): Promise<JobRecord[]> {
+  return (await getSweep(db, sweepId))?.jobs.filter((j) => j.status === 'queued' || j.status === 'running') ?? [];
+}

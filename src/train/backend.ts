@@ -2,7 +2,7 @@
 // is installed (@tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node), else WebAssembly.
 // The native packages are optional: they are looked up at run time, never required.
 import { UserError } from '../util/errors.js';
-import { BACKENDS, findNativeBinding, type BackendName } from './backend-names.js';
+import { BACKENDS, findNativeBinding, type BackendName } from '../config/backends.js';
 
 export { BACKENDS, findNativeBinding, type BackendName };
 

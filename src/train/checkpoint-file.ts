@@ -38,7 +38,12 @@ export class CheckpointError extends Error {}
 export function checkpointDir(dbPath: string, run: { id: number; uid: string | null }): string | null {
   if (dbPath === ':memory:' || dbPath === '') return null;
   const tag = run.uid ? `${run.id}-${run.uid.replace(/-/g, '').slice(0, 8)}` : String(run.id);
-  return join(dirname(dbPath), 'checkpoints', basename(dbPath), tag);
+  return join(storeCheckpointsDir(dbPath), tag);
+}
+
+/** The folder of every run's checkpoint folder of a store: `<store folder>/checkpoints/<file name>`. */
+export function storeCheckpointsDir(dbPath: string): string {
+  return join(dirname(dbPath), 'checkpoints', basename(dbPath));
 }
 
 /** This process's temporary file names end in `.tmp-<host>-<pid>`; another's are left alone

@@ -1,10 +1,10 @@
 // What a run records about where it ran: git commit and dirty flag of the harness checkout
 // (util/git.ts: untracked code and configs count), versions (harness, Node, tfjs), host. Missing
 // git is not an error: the fields stay null.
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { gitState, HARNESS_ROOT, uncommittedHash, type GitState } from '../util/git.js';
+import { harnessPackage } from '../util/package.js';
 
 let cached: {
   git: GitState;
@@ -18,7 +18,7 @@ let cached: {
 
 export function provenance(): NonNullable<typeof cached> {
   if (cached) return cached;
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = harnessPackage();
   const git = gitState(HARNESS_ROOT);
   const diff = git.dirty ? (uncommittedHash(HARNESS_ROOT) ?? '').slice(0, 12) : '';
   cached = {

@@ -1,6 +1,6 @@
 // Live updates: one watcher per server asks the store "did anything change?" at most once a second
-// (PRAGMA data_version: a counter SQLite bumps when another connection commits, read without
-// touching any table) while some page listens, and tells every listening page over server-sent
+// (Db.dataVersion: SQLite's data_version, a counter it bumps when another connection commits, read
+// without touching any table) while some page listens, and tells every listening page over server-sent
 // events; the page then fetches its own fresh content. A slower tick lets ages and stale flags move.
 import type { ServerResponse } from 'node:http';
 import type { Db } from '../store/db.js';
@@ -11,7 +11,7 @@ const TICK_MS = 15_000;
 export class ChangeWatcher {
   private clients = new Set<ServerResponse>();
   private timer: NodeJS.Timeout | null = null;
-  private version: number | null = null;
+  private version: string | null = null;
   private lastTick = Date.now();
   private polling = false;
 
@@ -36,7 +36,7 @@ export class ChangeWatcher {
     if (this.polling) return;
     this.polling = true;
     try {
-      const v = (await this.db.get<{ data_version: number }>('PRAGMA data_version'))?.data_version ?? 0;
+      const v = await this.db.dataVersion();
       const changed = this.version !== null && v !== this.version;
       this.version = v;
       if (changed) this.send('change', { version: v });

@@ -4,7 +4,7 @@
 import type { Db } from '../store/db.js';
 import { listRuns } from '../store/runs.js';
 import { getSweep, listSweeps, type JobStatus, type SweepInfo } from '../store/sweeps.js';
-import { varyingParts } from '../launch/plan.js';
+import { varyingParts } from '../config/sweep.js';
 import { fmtMetric } from '../report/metrics.js';
 import { groupRuns, loadHistories } from '../report/queries.js';
 import { blockHtml, tableHtml, type Cell } from '../report/render.js';

@@ -5,8 +5,7 @@
 import { Args } from '@oclif/core';
 import { settleSweep } from '../../launch/index.js';
 import { LAUNCHERS } from '../../launch/launchers.js';
-import { mergeFolder } from '../../launch/merge.js';
-import { remoteSweep, settle, shardsDir } from '../../launch/remote.js';
+import { mergeFiles, remoteSweep, settle } from '../../launch/remote.js';
 import { getSweep } from '../../store/sweeps.js';
 import { UserError } from '../../util/errors.js';
 import { BaseCommand } from '../base.js';
@@ -26,7 +25,7 @@ export default class SweepCollect extends BaseCommand {
     const engine = LAUNCHERS[remote.settings.name].engine!;
     try {
       // shards already in the folder first (merged before: nothing added), then the engine's news
-      const onDisk = await mergeFolder(db, shardsDir(remote), remote);
+      const onDisk = await mergeFiles(remote, engine.shards?.(remote) ?? []);
       const news = await engine.poll(remote);
       const merged = [...onDisk, ...news.merged];
       const outcomes = await settle(remote, { merged, lost: news.lost });

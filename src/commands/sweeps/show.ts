@@ -4,7 +4,7 @@
 // builds the same table for `irnn sweep`'s closing summary.
 import { Args } from '@oclif/core';
 import { LAUNCHERS } from '../../launch/launchers.js';
-import { varyingParts } from '../../launch/plan.js';
+import { varyingParts } from '../../config/sweep.js';
 import { remoteSweep } from '../../launch/remote.js';
 import type { Db } from '../../store/db.js';
 import { listRuns, type RunResult } from '../../store/runs.js';

@@ -1,5 +1,6 @@
 // The backend names a config may give, and which native TensorFlow binding `auto` would take.
-// A leaf module: the config validates against it (and sizes runs by it) without loading tfjs.
+// A leaf module of the config: it validates against it (and sizes runs by it) without loading
+// tfjs; the trainer's backend setup (train/backend.ts) reads the same names.
 import { createRequire } from 'node:module';
 
 export type BackendName = 'auto' | 'wasm' | 'cpu' | 'tensorflow';
