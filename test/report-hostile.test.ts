@@ -34,7 +34,7 @@ async function realRuns(dir: string, db: string): Promise<string> {
   mkdirSync(corpus);
   for (const s of ['train', 'valid', 'test']) writeFileSync(join(corpus, `${s}.txt`), 'the cat sat on the mat\nthe dog ate the cat\n'.repeat(20));
   const common = [
-    'task=lm_words', 'task.corpus=dir', `task.corpus_dir=${corpus}`, 'task.vocab_size=12', 'task.embed_size=4', 'task.bptt=5',
+    'task=lm_words', 'task.corpus=dir', `task.corpus_dir='${corpus}'`, 'task.vocab_size=12', 'task.embed_size=4', 'task.bptt=5',
     'task.eval_tokens=40', 'task.eval_batch_size=2', 'model.hidden=4', 'train.batch_size=2', 'train.steps=2', 'train.eval_every=2', '-q', '--db', db,
   ];
   for (const [i, note] of [`${IMG} ${LINK}`, `${SCRIPT} ${MARKS}`].entries()) {

@@ -19,7 +19,7 @@ let ui: Ui;
 let browser: Browser;
 
 test.before(async () => {
-  const first = await irnn(['run', 'model=irnn', `+train.note=${HOSTILE}`, ...common]);
+  const first = await irnn(['run', 'model=irnn', `+train.note='${HOSTILE}'`, ...common]);
   if (first.code !== 0) throw new Error(first.stderr);
   const sweep = await irnn(['sweep', 'model=irnn,lstm', 'optimizer.lr=0.001,0.01', '--jobs', '2', ...common]);
   if (sweep.code !== 0) throw new Error(sweep.stderr);
