@@ -14,3 +14,4 @@ for db in "${stores[@]}"; do
   node bin/run.js report --db "$db" --out "reports/repro/$name.html"
   node bin/run.js report --db "$db" --format md --out "reports/repro/$name.md" > /dev/null
 done
+npx tsx scripts/repro-readme.ts

@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Db } from '../src/store/db.js';
 import { TIMING_METRICS } from '../src/train/run.js';
+import { readmeTable, withTable } from '../scripts/repro-readme.js';
 import { irnn, tmpDb } from './sweep-helpers.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -46,6 +47,14 @@ for (const name of names) {
     for (const f of figures) t.is(readFileSync(join(out, '..', f), 'utf8'), readFileSync(join(REPORTS, f), 'utf8'), f);
   });
 }
+
+test("the README's reproduction table is the committed reports' rows, each with its rerun command", (t) => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const table = readmeTable(REPORTS);
+  t.is(withTable(readme, table), readme);
+  // Every row whose model has a finished run carries a command to rerun it.
+  for (const row of table.split('\n').slice(2)) if (!row.includes('no finished run')) t.regex(row, /\| `\+experiment=[^`]+` \|$/, row);
+});
 
 test('a row reruns with the command the report gives to the numbers in the committed store', async (t) => {
   // adding, T = 200, LSTM at lr 1e-3: made by the same numerics as this code (the fused Adam pass).
