@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { Db } from '../src/store/db.js';
+import { storeCheckpointsDir } from '../src/train/checkpoint-file.js';
 import { waitFor } from './daemons.js';
 import { fakeSlurm, type FakeSlurm } from './fake-slurm.js';
 import { BIN, query } from './sweep-helpers.js';
@@ -73,8 +74,11 @@ test.serial('a stopped job publishes its checkpoint; a resumed attempt lost at o
   const shards = readdirSync(join(folder, 'shards')).filter((f) => f.endsWith('.sqlite'));
   t.is(shards.length, 1);
   t.regex(shards[0]!, /^job-1-a1-/);
-  const ckpts = join(folder, 'shards', 'checkpoints', shards[0]!.replace(/\.sqlite$/, ''), '1');
-  t.true(existsSync(ckpts) && readdirSync(ckpts).some((f) => f.endsWith('.ckpt')), 'the checkpoint reached the shared folder');
+  // beside the shard, in the run's own folder (run id and the first digits of its uid)
+  const store = storeCheckpointsDir(join(folder, 'shards', shards[0]!));
+  const runDirs = existsSync(store) ? readdirSync(store).filter((d) => /^1-[0-9a-f]{8}$/.test(d)) : [];
+  t.is(runDirs.length, 1, 'one checkpoint folder for run 1');
+  t.true(runDirs.length === 1 && readdirSync(join(store, runDirs[0]!)).some((f) => f.endsWith('.ckpt')), 'the checkpoint reached the shared folder');
   t.is((await irnn(['sweep', 'collect', '1', '--db', db])).code, 0);
   const stopped = (await query<{ id: number; status: string; step: number }>(db, 'SELECT id, status, step FROM runs'))[0]!;
   t.like(stopped, { id: 1, status: 'interrupted' });

@@ -10,18 +10,18 @@ import { irnn, tmpDb } from './sweep-helpers.js';
 
 const TINY = ['task.seq_len=20', 'model.hidden=8', 'task.test_size=50', 'train.steps=2'];
 
-// Values written as a user would to get a newline or a control character through the override
-// grammar: YAML double quotes with escapes.
+// A newline or another control character inside a quoted value (the override grammar keeps what a
+// quoted string holds, as Hydra does; a YAML file could hold the same), and values off SLURM's formats.
 const BAD: Array<[string, RegExp]> = [
-  [String.raw`launcher.partition="debug\n#SBATCH --dry-run"`, /launcher\.partition: expected a partition name/],
+  ['launcher.partition="debug\n#SBATCH --dry-run"', /launcher\.partition: expected a partition name/],
   ['launcher.partition=a b', /launcher\.partition: expected a partition name/],
-  [String.raw`launcher.time="1:00:00\nrm -rf x"`, /launcher\.time: expected minutes, MM:SS, HH:MM:SS/],
+  ['launcher.time="1:00:00\nrm -rf x"', /launcher\.time: expected minutes, MM:SS, HH:MM:SS/],
   ['launcher.time=soon', /launcher\.time: expected minutes/],
   ['launcher.mem=2G --exclusive', /launcher\.mem: expected a size in megabytes/],
   ['launcher.cpus_per_task=0', /launcher\.cpus_per_task: expected a whole number of CPUs/],
-  [String.raw`launcher.extra="--qos=long\a"`, /launcher\.extra: expected sbatch options/],
-  ['launcher.extra=account=lab', /launcher\.extra: expected sbatch options/],
-  [String.raw`launcher.scratch="/local/x\ny"`, /launcher\.scratch: a path without quotes/],
+  ['launcher.extra="--qos=long\x07"', /launcher\.extra: expected sbatch options/],
+  ["launcher.extra='account=lab'", /launcher\.extra: expected sbatch options/],
+  ['launcher.scratch="/local/x\ny"', /launcher\.scratch: a path without quotes/],
 ];
 
 for (const [override, re] of BAD) {
@@ -39,7 +39,7 @@ for (const [override, re] of BAD) {
 test('good SLURM values pass as they are, and the log path is quoted', async (t) => {
   const dir = join(mkdtempSync(join(tmpdir(), 'irnn-slurm-script-')), 'with space');
   const r = await irnn(['sweep', 'launcher=slurm', `launcher.dir=${dir}`, 'launcher.partition=cpu', 'launcher.time=1-02:30', 'launcher.mem=512',
-    'launcher.cpus_per_task=4', 'launcher.extra=--account=lab --qos=long', ...TINY, '--db', tmpDb(), '--dry-run']);
+    'launcher.cpus_per_task=4', "launcher.extra='--account=lab --qos=long'", ...TINY, '--db', tmpDb(), '--dry-run']);
   t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, /^#SBATCH --partition=cpu$/m);
   t.regex(r.stdout, /^#SBATCH --time=1-02:30$/m);

@@ -2,7 +2,7 @@
 // (a user mistake is one line on stderr and exit code 2; anything else keeps oclif's handling).
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { Db, DEFAULT_DB } from '../store/db.js';
-import { isUserError } from '../util/errors.js';
+import { isUserError, oneLine } from '../util/errors.js';
 
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
@@ -30,7 +30,7 @@ export abstract class BaseCommand extends Command {
 
   protected override async catch(err: Interfaces.CommandError): Promise<unknown> {
     if (isUserError(err)) {
-      process.stderr.write(`Error: ${err.message}\n`);
+      process.stderr.write(`Error: ${oneLine(err.message)}\n`);
       this.exit(2);
     }
     return super.catch(err);
