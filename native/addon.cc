@@ -11,6 +11,7 @@
 
 namespace irnn {
 void register_readout(Napi::Env env, Napi::Object exports);  // readout_addon.cc
+void register_step(Napi::Env env, Napi::Object exports);     // step_addon.cc
 }
 
 namespace {
@@ -159,6 +160,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("savedLength", Napi::Function::New(env, SavedLength));
   exports.Set("simdWidth", Napi::Number::New(env, irnn::vector_width()));
   irnn::register_readout(env, exports);
+  irnn::register_step(env, exports);
   return exports;
 }
 

@@ -20,6 +20,8 @@ export interface Addon {
   adam(a: Record<string, unknown>): void;
   /** Sum of squares of a Float32Array, in double. */
   sumSquares(x: Float32Array): number;
+  /** The whole training step of a recurrent model (native/step.h; src/kernels/step.ts). */
+  trainStep(a: Record<string, unknown>): { loss: number; norm: number };
   simdWidth: number;
 }
 
