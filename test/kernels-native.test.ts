@@ -110,8 +110,10 @@ test('the native addon is built and loads', (t) => {
 for (const cell of CELLS) {
   test(`${cell}: the TypeScript kernel matches the native one`, (t) => {
     if (!native) return t.fail(`native kernels not loaded: ${nativeLoadError()}`);
-    // Sizes off the SIMD tile grid (leftover rows and columns), narrow and wide projections.
-    for (const [i, d] of [{ T: 4, B: 3, H: 5, I: 2 }, { T: 5, B: 11, H: 37 }, { T: 3, B: 9, H: 20, I: 21 }].entries()) {
+    // Sizes off the SIMD tile grid (leftover rows and columns), narrow and wide projections,
+    // batches of two and three vectors of rows, and of two blocks (64 rows and the rest).
+    const sizes = [{ T: 4, B: 3, H: 5, I: 2 }, { T: 5, B: 11, H: 37 }, { T: 3, B: 9, H: 20, I: 21 }, { T: 3, B: 40, H: 7, I: 2 }, { T: 2, B: 70, H: 5, I: 3 }];
+    for (const [i, d] of sizes.entries()) {
       const v = inputs(cell, d, Float32Array, 20 + i);
       const a = runKernel(native as Kernel, cell, d, v, Float32Array);
       const b = runKernel(typescriptKernel, cell, d, v, Float32Array);
@@ -124,7 +126,7 @@ test('splitting the batch over two threads gives bit-identical results', (t) => 
   const two = loadNativeKernel({ threads: 2 });
   if (!native || !two) return t.fail(`native kernels not loaded: ${nativeLoadError()}`);
   for (const cell of CELLS) {
-    const d = { T: 6, B: 16, H: 24, I: 2 };
+    const d = { T: 6, B: 150, H: 24, I: 2 }; // three blocks of rows: 64, 64, 22
     const v = inputs(cell, d, Float32Array, 3);
     const a = runKernel(native as Kernel, cell, d, v, Float32Array);
     const b = runKernel(two as Kernel, cell, d, v, Float32Array);
