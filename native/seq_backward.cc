@@ -9,6 +9,7 @@
 
 #include "seq.h"
 #include "seq_tiles.h"
+#include "vmath.h"
 
 namespace irnn {
 namespace {
@@ -87,30 +88,31 @@ struct Shared {
   std::vector<float> WT, UT;  // [GH][H], [GH][I]
 };
 
+// The cells' gradients in lanes, a vector at a time (n is a whole number of vectors); ds, the
+// loss gradient of step t, may be null.
+inline vf ds_at(const float* ds, long j) { return ds ? loadu(ds + j) : vf{}; }
+
 void rnn_grad(bool relu, long n, const float* __restrict h, const float* __restrict dh,
               const float* __restrict ds, float* __restrict d) {
-  if (relu) {
-#pragma omp simd
-    for (long j = 0; j < n; ++j) d[j] = h[j] > 0.0f ? dh[j] + (ds ? ds[j] : 0.0f) : 0.0f;
-  } else {
-#pragma omp simd
-    for (long j = 0; j < n; ++j) d[j] = (dh[j] + (ds ? ds[j] : 0.0f)) * (1.0f - h[j] * h[j]);
+  for (long j = 0; j < n; j += kVec) {
+    const vf hv = loadu(h + j), g = loadu(dh + j) + ds_at(ds, j);
+    storeu(d + j, relu ? (hv > 0.0f ? g : vf{}) : g * (1.0f - hv * hv));
   }
 }
 
 // a: [i f g o c] of step t; cp: c_{t-1}; dc carried in and out.
 void lstm_grad(long n, const float* __restrict a, const float* __restrict cp, const float* __restrict dh,
                const float* __restrict ds, float* __restrict dc, float* __restrict d) {
-#pragma omp simd
-  for (long j = 0; j < n; ++j) {
-    const float i = a[j], fg = a[n + j], g = a[2 * n + j], o = a[3 * n + j], tc = tanh_f(a[4 * n + j]);
-    const float dhv = dh[j] + (ds ? ds[j] : 0.0f);
-    const float dcv = dc[j] + dhv * o * (1.0f - tc * tc);
-    d[j] = dcv * g * i * (1.0f - i);
-    d[n + j] = dcv * cp[j] * fg * (1.0f - fg);
-    d[2 * n + j] = dcv * i * (1.0f - g * g);
-    d[3 * n + j] = dhv * tc * o * (1.0f - o);
-    dc[j] = dcv * fg;
+  for (long j = 0; j < n; j += kVec) {
+    const vf i = loadu(a + j), fg = loadu(a + n + j), g = loadu(a + 2 * n + j), o = loadu(a + 3 * n + j);
+    const vf tc = tanh_v(loadu(a + 4 * n + j));
+    const vf dhv = loadu(dh + j) + ds_at(ds, j);
+    const vf dcv = loadu(dc + j) + dhv * o * (1.0f - tc * tc);
+    storeu(d + j, dcv * g * i * (1.0f - i));
+    storeu(d + n + j, dcv * loadu(cp + j) * fg * (1.0f - fg));
+    storeu(d + 2 * n + j, dcv * i * (1.0f - g * g));
+    storeu(d + 3 * n + j, dhv * tc * o * (1.0f - o));
+    storeu(dc + j, dcv * fg);
   }
 }
 
@@ -118,26 +120,16 @@ void lstm_grad(long n, const float* __restrict a, const float* __restrict cp, co
 // side (they differ in the n block by the factor r).
 void gru_grad(long n, const float* __restrict a, const float* __restrict hp, float* __restrict dh,
               const float* __restrict ds, float* __restrict d, float* __restrict dr) {
-#pragma omp simd
-  for (long j = 0; j < n; ++j) {
-    const float r = a[j], z = a[n + j], nn = a[2 * n + j], hn = a[3 * n + j];
-    const float dhv = dh[j] + (ds ? ds[j] : 0.0f);
-    const float dnp = dhv * (1.0f - z) * (1.0f - nn * nn);
-    const float drp = dnp * hn * r * (1.0f - r);
-    const float dzp = dhv * (hp[j] - nn) * z * (1.0f - z);
-    d[j] = drp, d[n + j] = dzp, d[2 * n + j] = dnp;
-    dr[j] = drp, dr[n + j] = dzp, dr[2 * n + j] = dnp * r;
-    dh[j] = dhv * z;
+  for (long j = 0; j < n; j += kVec) {
+    const vf r = loadu(a + j), z = loadu(a + n + j), nn = loadu(a + 2 * n + j), hn = loadu(a + 3 * n + j);
+    const vf dhv = loadu(dh + j) + ds_at(ds, j);
+    const vf dnp = dhv * (1.0f - z) * (1.0f - nn * nn);
+    const vf drp = dnp * hn * r * (1.0f - r);
+    const vf dzp = dhv * (loadu(hp + j) - nn) * z * (1.0f - z);
+    storeu(d + j, drp), storeu(d + n + j, dzp), storeu(d + 2 * n + j, dnp);
+    storeu(dr + j, drp), storeu(dr + n + j, dzp), storeu(dr + 2 * n + j, dnp * r);
+    storeu(dh + j, dhv * z);
   }
-}
-
-template <class Row>
-void rows_to_lanes(Row row, int n, int W, int L, float* out) {
-  for (int r = 0; r < n; ++r) {
-    const float* x = row(r);
-    for (int w = 0; w < W; ++w) out[(long)w * L + r] = x[w];
-  }
-  for (int w = 0; w < W; ++w) std::memset(out + (long)w * L + n, 0, sizeof(float) * (L - n));
 }
 
 template <int NV>
@@ -179,12 +171,12 @@ void backward_block(const SeqLayer& l, const SeqBackward& g, const SeqBlock& k, 
   for (int t = T - 1, c = 0; t >= 0; --t) {
     const float* ds = nullptr;
     if (g.ds) {
-      rows_to_lanes([&](int r) { return g.ds + ((size_t)t * B + k.b0 + r) * H; }, n, H, L, dsl);
+      rows_to_lanes(g.ds + ((size_t)t * B + k.b0) * H, H, n, H, L, dsl);
       ds = dsl;
     } else if (g.ds_lanes) {
       ds = g.ds_lanes[blk] + t * hl;
     } else if (g.ds_last && t == T - 1) {
-      rows_to_lanes([&](int r) { return g.ds_last + (size_t)(k.b0 + r) * H; }, n, H, L, dsl);
+      rows_to_lanes(g.ds_last + (size_t)k.b0 * H, H, n, H, L, dsl);
       ds = dsl;
     }
     if (g.hnorm || g.cnorm) {  // the probe: norms of the total dL/dh_t (and dL/dc_t) per row, in double
@@ -220,12 +212,10 @@ void backward_block(const SeqLayer& l, const SeqBackward& g, const SeqBlock& k, 
       if (g.din) lanes_to_rows(dinl, I, L, n, g.din + ((size_t)t * B + k.b0) * I, I);
     }
     float* db = out.db.data();
-#pragma omp simd
-    for (long j = 0; j < gl; ++j) db[j] += D[j];
+    for (long j = 0; j < gl; j += kVec) storeu(db + j, loadu(db + j) + loadu(D + j));
     if (gru) {
       float* dbh = out.dbh.data();
-#pragma omp simd
-      for (long j = 0; j < gl; ++j) dbh[j] += Dr[j];
+      for (long j = 0; j < gl; j += kVec) storeu(dbh + j, loadu(dbh + j) + loadu(Dr + j));
     }
     lanes_to_rows(D, GH, L, L, DB + (size_t)c * L * GHp, GHp);
     if (gru) lanes_to_rows(Dr, GH, L, L, DBr + (size_t)c * L * GHp, GHp);

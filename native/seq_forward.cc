@@ -6,6 +6,7 @@
 
 #include "seq.h"
 #include "seq_tiles.h"
+#include "vmath.h"
 
 namespace irnn {
 
@@ -37,20 +38,6 @@ size_t seq_saved_floats(const SeqLayer& l) {
 }
 
 namespace {
-
-// Rows r of the lanes array out [W][L] = row(r)[0..W) for r < n (row(r) null: zeros); lanes n..L
-// are zero.
-template <class Row>
-void rows_to_lanes(Row row, int n, int W, int L, float* out) {
-  for (int r = 0; r < n; ++r) {
-    const float* x = row(r);
-    if (x)
-      for (int w = 0; w < W; ++w) out[(long)w * L + r] = x[w];
-    else
-      for (int w = 0; w < W; ++w) out[(long)w * L + r] = 0.0f;
-  }
-  for (int w = 0; w < W; ++w) std::memset(out + (long)w * L + n, 0, sizeof(float) * (L - n));
-}
 
 // Rows rb + r0 .. of one step's pre-activations into dst (rows from dst): init (bias b1 + b2, or
 // ready lanes), + U^T x_t over I, + W^T h_{t-1} over H; ReLU in registers when asked.
@@ -96,35 +83,26 @@ struct StepTile {
   void rows(int n) { tile_rows<kAccRegs / NV>(n, *this); }
 };
 
-void sigmoid_lanes(long n, float* __restrict a) {
-#pragma omp simd
-  for (long j = 0; j < n; ++j) a[j] = sigmoid_f(a[j]);
-}
-
-// a: [i f g o _] pre-activations in, [i f g o c] out; cp: c_{t-1}. In passes: GCC does not
-// vectorise the whole cell as one loop (too many branches to if-convert).
+// a: [i f g o _] pre-activations in, [i f g o c] out; cp: c_{t-1}. n is a whole number of vectors.
 void lstm_lanes(long n, float* __restrict a, const float* __restrict cp, float* __restrict h) {
-  sigmoid_lanes(2 * n, a);
-  sigmoid_lanes(n, a + 3 * n);
-#pragma omp simd
-  for (long j = 0; j < n; ++j) a[2 * n + j] = tanh_f(a[2 * n + j]);
-#pragma omp simd
-  for (long j = 0; j < n; ++j) {
-    const float c = a[n + j] * cp[j] + a[j] * a[2 * n + j];
-    a[4 * n + j] = c;
-    h[j] = a[3 * n + j] * tanh_f(c);
+  for (long j = 0; j < n; j += kVec) {
+    const vf i = sigmoid_v(loadu(a + j)), fg = sigmoid_v(loadu(a + n + j));
+    const vf g = tanh_v(loadu(a + 2 * n + j)), o = sigmoid_v(loadu(a + 3 * n + j));
+    const vf c = fg * loadu(cp + j) + i * g;
+    storeu(a + j, i), storeu(a + n + j, fg), storeu(a + 2 * n + j, g), storeu(a + 3 * n + j, o);
+    storeu(a + 4 * n + j, c);
+    storeu(h + j, o * tanh_v(c));
   }
 }
 
 // a: [r z _ hn] with r, z pre-activations and hn = h W_n + bh_n; zx = x_n U + b_n.
 void gru_lanes(long n, float* __restrict a, const float* __restrict zx, const float* __restrict hp,
                float* __restrict h) {
-#pragma omp simd
-  for (long j = 0; j < n; ++j) {
-    const float r = sigmoid_f(a[j]), z = sigmoid_f(a[n + j]);
-    const float nn = tanh_f(zx[j] + r * a[3 * n + j]);
-    a[j] = r, a[n + j] = z, a[2 * n + j] = nn;
-    h[j] = (1.0f - z) * nn + z * hp[j];
+  for (long j = 0; j < n; j += kVec) {
+    const vf r = sigmoid_v(loadu(a + j)), z = sigmoid_v(loadu(a + n + j));
+    const vf nn = tanh_v(loadu(zx + j) + r * loadu(a + 3 * n + j));
+    storeu(a + j, r), storeu(a + n + j, z), storeu(a + 2 * n + j, nn);
+    storeu(h + j, (1.0f - z) * nn + z * loadu(hp + j));
   }
 }
 
@@ -138,22 +116,26 @@ void forward_block(const SeqLayer& l, const SeqForward& f, const SeqBlock& k, in
   float* S = f.saved + k.states;
   float* A = f.saved + k.aux;
   const bool lstm = l.cell == Cell::Lstm, gru = l.cell == Cell::Gru;
-  rows_to_lanes([&](int r) { return f.h0 ? f.h0 + (size_t)(k.b0 + r) * H : nullptr; }, n, H, L, h0);
-  if (lstm) rows_to_lanes([&](int r) { return f.c0 ? f.c0 + (size_t)(k.b0 + r) * H : nullptr; }, n, H, L, c0);
+  rows_to_lanes(f.h0 ? f.h0 + (size_t)k.b0 * H : nullptr, H, n, H, L, h0);
+  if (lstm) rows_to_lanes(f.c0 ? f.c0 + (size_t)k.b0 * H : nullptr, H, n, H, L, c0);
   std::vector<float> scratch((size_t)(f.x ? GH : I) * L + (gru ? hl : 0));
   float* xin = scratch.data();                        // this step's input (or ready projections) in lanes
   float* zx = xin + (size_t)(f.x ? GH : I) * L;       // gru: x_n U + b_n
+  std::vector<float> gathered;                        // looked-up embedding rows
 
   StepTile<NV> tile;
   tile.ld = GH, tile.I = I, tile.H = H;
   for (int t = 0; t < T; ++t) {
     const float* x = nullptr;
     if (f.x) {
-      rows_to_lanes([&](int r) { return f.x + ((size_t)t * B + k.b0 + r) * GH; }, n, GH, L, xin);
+      rows_to_lanes(f.x + ((size_t)t * B + k.b0) * GH, GH, n, GH, L, xin);
     } else if (f.in.lanes) {
       x = f.in.lanes[blk] + (size_t)t * I * L;
     } else {
-      rows_to_lanes([&](int r) { return f.in.row(t, k.b0 + r, I); }, n, I, L, xin);
+      if (f.in.ids)
+        gather_to_lanes([&](int r) { return f.in.row(t, k.b0 + r, I); }, n, I, L, gathered, xin);
+      else
+        rows_to_lanes(f.in.row(t, k.b0, I), f.in.sb, n, I, L, xin);
       x = xin;
     }
     const float* hp = t ? S + (t - 1) * hl : h0;
@@ -165,10 +147,8 @@ void forward_block(const SeqLayer& l, const SeqForward& f, const SeqBlock& k, in
     if (!lstm && !gru) {
       tile.rb = 0, tile.b2 = nullptr, tile.dst = h, tile.relu = l.cell == Cell::RnnRelu;
       tile.rows(H);
-      if (l.cell == Cell::RnnTanh) {
-#pragma omp simd
-        for (long j = 0; j < hl; ++j) h[j] = tanh_f(h[j]);
-      }
+      if (l.cell == Cell::RnnTanh)
+        for (long j = 0; j < hl; j += kVec) storeu(h + j, tanh_v(loadu(h + j)));
     } else if (lstm) {
       tile.rb = 0, tile.b2 = nullptr, tile.dst = a, tile.relu = false;
       tile.rows(GH);

@@ -8,6 +8,10 @@
 
 #include "simd.h"
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 namespace irnn {
 
 // Accumulator registers a tile may use (AVX-512 has 32 vector registers, AVX2 16).
@@ -91,10 +95,74 @@ static inline __attribute__((always_inline)) void wgrad_tile(int K, APtr a, cons
     IRNN_UNROLL for (int v = 0; v < NV; ++v) storeu(C + i * ldc + v * kVec, acc[i][v]);
 }
 
+// out[j*ldo + i] = in[i*ldi + j] for a 16 x 16 block: four rounds of in-register shuffles
+// (64 instructions) instead of 256 scalar moves.
+static inline void transpose16(const float* in, long ldi, float* out, long ldo) {
+#if defined(__AVX512F__)
+  __m512 r[16], t[16];
+  for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(in + i * ldi);
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4)
+    for (int k = 0; k < 2; ++k) {
+      r[i + k] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i + k]), _mm512_castps_pd(t[i + k + 2])));
+      r[i + k + 2] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i + k]), _mm512_castps_pd(t[i + k + 2])));
+    }
+  for (int i = 0; i < 16; i += 8)
+    for (int k = 0; k < 4; ++k) {
+      t[i + k] = _mm512_shuffle_f32x4(r[i + k], r[i + k + 4], 0x88);
+      t[i + k + 4] = _mm512_shuffle_f32x4(r[i + k], r[i + k + 4], 0xdd);
+    }
+  for (int k = 0; k < 8; ++k) {
+    r[k] = _mm512_shuffle_f32x4(t[k], t[k + 8], 0x88);
+    r[k + 8] = _mm512_shuffle_f32x4(t[k], t[k + 8], 0xdd);
+  }
+  // r[k] now holds column c(k) of the block, in the order the rounds leave them.
+  static constexpr int kCol[16] = {0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15};
+  for (int k = 0; k < 16; ++k) _mm512_storeu_ps(out + kCol[k] * ldo, r[k]);
+#else
+  for (int i = 0; i < 16; ++i)
+    for (int j = 0; j < 16; ++j) out[j * ldo + i] = in[i * ldi + j];
+#endif
+}
+
+// out[c*ldo + r] = in[r*ldi + c] for r < R, c < C: whole 16 x 16 blocks by shuffles, the edges
+// element by element.
+static inline void transpose(const float* in, long ldi, int R, int C, float* out, long ldo) {
+  int r0 = 0;
+  for (; r0 + 16 <= R; r0 += 16) {
+    int c0 = 0;
+    for (; c0 + 16 <= C; c0 += 16) transpose16(in + r0 * ldi + c0, ldi, out + c0 * ldo + r0, ldo);
+    for (int r = r0; r < r0 + 16; ++r)
+      for (int c = c0; c < C; ++c) out[c * ldo + r] = in[r * ldi + c];
+  }
+  for (int r = r0; r < R; ++r)
+    for (int c = 0; c < C; ++c) out[c * ldo + r] = in[r * ldi + c];
+}
+
+// n rows of W floats, `stride` apart (null: zeros), -> [W][L] lanes, lanes n..L zero.
+static inline void rows_to_lanes(const float* first, long stride, int n, int W, int L, float* out) {
+  if (first)
+    transpose(first, stride, n, W, out, L);
+  else
+    for (int w = 0; w < W; ++w) std::memset(out + (long)w * L, 0, sizeof(float) * n);
+  for (int w = 0; w < W; ++w) std::memset(out + (long)w * L + n, 0, sizeof(float) * (L - n));
+}
+
+// The same for rows anywhere (row(r) gives each, e.g. looked-up embedding rows): gathered into
+// tmp [n][W] first.
+template <class Row>
+static inline void gather_to_lanes(Row row, int n, int W, int L, std::vector<float>& tmp, float* out) {
+  tmp.resize((size_t)n * W);
+  for (int r = 0; r < n; ++r) std::memcpy(tmp.data() + (size_t)r * W, row(r), sizeof(float) * W);
+  rows_to_lanes(tmp.data(), W, n, W, L, out);
+}
+
 // Rows [R][L] in lanes -> rows of a row-major matrix: out[l*ldo + r] = in[r*L + l] for l < n.
 static inline void lanes_to_rows(const float* in, int R, int L, int n, float* out, long ldo) {
-  for (int r = 0; r < R; ++r)
-    for (int l = 0; l < n; ++l) out[(long)l * ldo + r] = in[(long)r * L + l];
+  transpose(in, L, R, n, out, ldo);
 }
 
 // Runs fn(i) for every block i, blocks spread over `threads` threads (each flushing subnormals).
