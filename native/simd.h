@@ -1,10 +1,12 @@
 // Register-blocked matrix products and branch-free activations. Portable vector extensions
 // and plain loops, no intrinsics: -O3 -march=native picks the local CPU's SIMD width.
-// No allocation, no threads: callers own every buffer.
+// No allocation: callers own every buffer. parallel() runs a caller's parts on threads.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <thread>
+#include <vector>
 
 #if defined(__SSE__) || defined(_M_X64)
 #include <xmmintrin.h>
@@ -26,6 +28,21 @@ static inline void restore_fp_mode(unsigned saved) { _mm_setcsr(saved); }
 static inline unsigned flush_subnormals() { return 0; }
 static inline void restore_fp_mode(unsigned) {}
 #endif
+
+// Runs fn(p) for p = 0..n-1, parts 1.. on their own threads (each flushing subnormals; the
+// caller's part runs in the caller's mode).
+template <typename Fn>
+static inline void parallel(int n, Fn fn) {
+  std::vector<std::thread> pool;
+  for (int p = 1; p < n; ++p)
+    pool.emplace_back([&fn, p] {
+      const unsigned saved = flush_subnormals();
+      fn(p);
+      restore_fp_mode(saved);
+    });
+  fn(0);
+  for (auto& t : pool) t.join();
+}
 
 #if defined(__AVX512F__)
 constexpr int kVec = 16;
