@@ -1,26 +1,22 @@
-// Node binding of the fused recurrence: forward(opts) and backward(opts) on Float32Arrays the
-// caller allocates (src/kernels/native.ts). Checks every buffer length before touching memory;
-// optionally splits the batch over threads (rows are independent, so results do not change).
+// Node binding of the fused recurrence: forward(opts), backward(opts) and savedLength(opts) on
+// Float32Arrays the caller allocates (src/kernels/native.ts), run by the sequence engine (seq.h).
+// Checks every buffer length before touching memory; optionally spreads blocks of batch rows over
+// threads (blocks are independent and summed in a fixed order, so results do not change).
 #include <napi.h>
 
-#if defined(__SSE__) || defined(_M_X64)
-#include <xmmintrin.h>
-#endif
-
 #include <string>
-#include <thread>
-#include <vector>
 
-#include "recurrence.h"
+#include "seq.h"
+#include "simd.h"
 
 namespace irnn {
 void register_readout(Napi::Env env, Napi::Object exports);  // readout_addon.cc
+void register_step(Napi::Env env, Napi::Object exports);     // step_addon.cc
 }
 
 namespace {
 
 using irnn::Cell;
-using irnn::Shape;
 
 struct Reader {
   Napi::Env env;
@@ -50,66 +46,46 @@ struct Reader {
   }
 };
 
-bool read_shape(Reader& r, Shape& s, int& threads) {
+bool read_shape(Reader& r, irnn::SeqLayer& l, int& threads) {
   const int cell = r.num("cell");
-  s = Shape{static_cast<Cell>(cell), r.num("T"), r.num("B"), r.num("H")};
+  l = irnn::SeqLayer{static_cast<Cell>(cell), r.num("T"), r.num("B"), r.num("H"), 0, nullptr, nullptr, nullptr, nullptr};
   threads = r.o.Has("threads") ? r.num("threads") : 1;
-  if (r.ok && (cell < 0 || cell > 3 || s.T < 1 || s.B < 1 || s.H < 1))
+  if (r.ok && (cell < 0 || cell > 3 || l.T < 1 || l.B < 1 || l.H < 1))
     r.fail("cell must be 0..3 and T, B, H positive");
   if (threads < 1) threads = 1;
-  if (threads > s.B) threads = s.B;
   return r.ok;
 }
 
-// The optional input projection: inp [T, B, I], U [I, G*H], b [G*H] (forward only); in = null
-// when absent.
-irnn::Projection read_projection(Reader& r, const Shape& s, bool with_bias) {
-  irnn::Projection p{s.T * s.B, 0, irnn::gates(s.cell) * s.H, nullptr, nullptr, nullptr};
+// The input projection of the tfjs engine: inp [T, B, I] time-major rows and U [I, G*H] (b
+// [G*H] in the forward pass). Absent (I = 0): the caller gives ready projections x instead.
+bool read_projection(Reader& r, irnn::SeqLayer& l, irnn::SeqInput& in, bool with_bias) {
   Napi::Value v = r.o.Get("inp");
-  if (v.IsUndefined() || v.IsNull() || !r.ok) return p;
-  p.I = r.num("I");
-  if (p.I < 1) return r.fail("I must be positive"), p;
-  p.in = r.arr("inp", (size_t)p.rows * p.I);
-  p.U = r.arr("U", (size_t)p.I * p.N);
-  if (with_bias) p.b = r.arr("b", p.N);
-  return p;
+  const size_t GH = (size_t)irnn::gates(l.cell) * l.H;
+  if (v.IsUndefined() || v.IsNull() || !r.ok) return false;
+  l.I = r.num("I");
+  if (l.I < 1) return r.fail("I must be positive"), false;
+  in.rows = r.arr("inp", (size_t)l.T * l.B * l.I);
+  in.st = (long)l.B * l.I, in.sb = l.I;
+  l.U = r.arr("U", (size_t)l.I * GH);
+  if (with_bias) l.b = r.arr("b", GH);
+  return true;
 }
 
-// Subnormal floats (below 1.2e-38) appear when gradients decay over hundreds of steps, and x86
-// CPUs take a slow microcode path for each one: a GRU step at T = 784 ran 5x slower. Within a
-// kernel call they are flushed to zero (FTZ/DAZ), as deep learning libraries do; the caller's
-// floating-point mode is restored afterwards.
-class FlushSubnormals {
- public:
-#if defined(__SSE__) || defined(_M_X64)
-  FlushSubnormals() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | 0x8040); }
-  ~FlushSubnormals() { _mm_setcsr(saved_); }
-
- private:
-  unsigned saved_;
-#endif
-};
-
-// Runs fn(part) for part = 0..n-1, parts 1.. on their own threads (each sets its own mode).
+// Runs fn with subnormals flushed to zero (FTZ/DAZ), the caller's mode restored after.
 template <typename F>
-void split(int n, F fn) {
-  auto run = [&fn](int p) {
-    FlushSubnormals ftz;
-    fn(p);
-  };
-  std::vector<std::thread> pool;
-  for (int p = 1; p < n; ++p) pool.emplace_back(run, p);
-  run(0);
-  for (auto& th : pool) th.join();
+void flushed(F fn) {
+  const unsigned saved = irnn::flush_subnormals();
+  fn();
+  irnn::restore_fp_mode(saved);
 }
 
-// What both entry points read first: the options object, the shape and its derived sizes.
+// What every entry point reads first: the options object, the shape and the layer it describes.
 // `r.ok` is false (with a JavaScript exception pending) when the arguments are wrong.
 struct Call {
   Reader r;
-  Shape s{};
+  irnn::SeqLayer l{};
   int threads = 1;
-  size_t T = 0, B = 0, H = 0, G = 0, A = 0;
+  size_t T = 0, B = 0, H = 0, G = 0;
   bool lstm = false, gru = false;
 
   explicit Call(const Napi::CallbackInfo& info)
@@ -118,73 +94,73 @@ struct Call {
       r.fail("expected one options object");
       return;
     }
-    if (!read_shape(r, s, threads)) return;
-    T = s.T, B = s.B, H = s.H, G = irnn::gates(s.cell), A = irnn::aux_width(s.cell);
-    lstm = s.cell == Cell::Lstm, gru = s.cell == Cell::Gru;
+    if (!read_shape(r, l, threads)) return;
+    T = l.T, B = l.B, H = l.H, G = irnn::gates(l.cell);
+    lstm = l.cell == Cell::Lstm, gru = l.cell == Cell::Gru;
   }
+  size_t saved() const { return irnn::seq_saved_floats(l); }
 };
+
+// savedLength({cell, T, B, H}): floats of the buffer (`aux`) a forward pass saves for backward.
+Napi::Value SavedLength(const Napi::CallbackInfo& info) {
+  Call c(info);
+  if (!c.r.ok) return info.Env().Undefined();
+  return Napi::Number::New(info.Env(), (double)c.saved());
+}
 
 Napi::Value Forward(const Napi::CallbackInfo& info) {
   Call c(info);
   if (!c.r.ok) return info.Env().Undefined();
-  auto& [r, s, threads, T, B, H, G, A, lstm, gru] = c;
-  float* x = r.arr("x", T * B * G * H);  // written first when the kernel projects the input
-  irnn::Forward f{s,
-                  x,
-                  r.arr("W", H * G * H),
-                  gru ? r.arr("bh", G * H) : nullptr,
-                  r.arr("h0", B * H),
-                  lstm ? r.arr("c0", B * H) : nullptr,
-                  r.arr("states", T * B * H),
-                  A ? r.arr("aux", T * B * A * H) : nullptr,
-                  lstm ? r.arr("cT", B * H) : nullptr};
-  irnn::Projection proj = read_projection(r, s, true);
+  auto& [r, l, threads, T, B, H, G, lstm, gru] = c;
+  irnn::SeqForward f;
+  const bool proj = read_projection(r, l, f.in, true);
+  if (!proj) f.x = r.arr("x", T * B * G * H);
+  l.W = r.arr("W", H * G * H);
+  l.bh = gru ? r.arr("bh", G * H) : nullptr;
+  f.h0 = r.arr("h0", B * H);
+  f.c0 = lstm ? r.arr("c0", B * H) : nullptr;
+  f.states = r.arr("states", T * B * H);
+  f.saved = r.arr("aux", c.saved());
+  f.cT = lstm ? r.arr("cT", B * H) : nullptr;
   if (!r.ok) return info.Env().Undefined();
-  FlushSubnormals ftz;
-  if (proj.in) irnn::project(proj, x);
-  split(threads, [&](int p) { irnn::forward_rows(f, s.B * p / threads, s.B * (p + 1) / threads); });
+  flushed([&] { irnn::seq_forward(l, f, threads); });
   return info.Env().Undefined();
 }
 
 Napi::Value Backward(const Napi::CallbackInfo& info) {
   Call c(info);
   if (!c.r.ok) return info.Env().Undefined();
-  auto& [r, s, threads, T, B, H, G, A, lstm, gru] = c;
-  irnn::Backward g{s,
-                   r.arr("W", H * G * H),
-                   r.arr("h0", B * H),
-                   lstm ? r.arr("c0", B * H) : nullptr,
-                   r.arr("states", T * B * H),
-                   A ? r.arr("aux", T * B * A * H) : nullptr,
-                   r.arr("dstates", T * B * H),
-                   r.arr("dx", T * B * G * H),
-                   r.arr("dW", H * G * H),
-                   gru ? r.arr("dbh", G * H) : nullptr,
-                   r.arr("dh0", B * H),
-                   lstm ? r.arr("dc0", B * H) : nullptr,
-                   r.arr("hNorm", T * B, true),  // the diagnostics' probe, when asked for
-                   lstm ? r.arr("cNorm", T * B, true) : nullptr};
-  irnn::Projection proj = read_projection(r, s, false);
-  float* dU = proj.in ? r.arr("dU", (size_t)proj.I * G * H) : nullptr;
-  float* db = proj.in ? r.arr("db", G * H) : nullptr;
-  float* dinp = proj.in ? r.arr("dinp", T * B * proj.I) : nullptr;
+  auto& [r, l, threads, T, B, H, G, lstm, gru] = c;
+  irnn::SeqBackward g;
+  g.projected = read_projection(r, l, g.in, false);
+  l.W = r.arr("W", H * G * H);
+  g.saved = r.arr("aux", c.saved());
+  g.ds = r.arr("dstates", T * B * H);
+  g.dW = r.arr("dW", H * G * H);
+  g.dbh = gru ? r.arr("dbh", G * H) : nullptr;
+  g.dh0 = r.arr("dh0", B * H);
+  g.dc0 = lstm ? r.arr("dc0", B * H) : nullptr;
+  g.hnorm = r.arr("hNorm", T * B, true);  // the diagnostics' probe, when asked for
+  g.cnorm = lstm ? r.arr("cNorm", T * B, true) : nullptr;
+  if (g.projected) {
+    g.dU = r.arr("dU", (size_t)l.I * G * H);
+    g.db = r.arr("db", G * H);
+    g.din = r.arr("dinp", T * B * l.I);
+  } else {
+    g.dx = r.arr("dx", T * B * G * H);
+  }
   if (!r.ok) return info.Env().Undefined();
-  FlushSubnormals ftz;
-  // Scratch lives for one call only; the GRU needs its own drec, the others write it into dx.
-  std::vector<float> wt(G * H * H), carry(2 * B * H), drec(gru ? T * B * G * H : 0);
-  irnn::Scratch w{wt.data(), gru ? drec.data() : g.dx, carry.data(), carry.data() + B * H};
-  irnn::prepare_backward(g, w);
-  split(threads, [&](int p) { irnn::backward_rows(g, w, s.B * p / threads, s.B * (p + 1) / threads); });
-  split(threads, [&](int p) { irnn::weight_grads(g, w, s.H * p / threads, s.H * (p + 1) / threads); });
-  if (proj.in) irnn::project_grads(proj, g.dx, dU, db, dinp);
+  flushed([&] { irnn::seq_backward(l, g, threads); });
   return info.Env().Undefined();
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("forward", Napi::Function::New(env, Forward));
   exports.Set("backward", Napi::Function::New(env, Backward));
+  exports.Set("savedLength", Napi::Function::New(env, SavedLength));
   exports.Set("simdWidth", Napi::Number::New(env, irnn::vector_width()));
   irnn::register_readout(env, exports);
+  irnn::register_step(env, exports);
   return exports;
 }
 

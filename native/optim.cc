@@ -5,11 +5,11 @@
 
 namespace irnn {
 
-void adam_step(const AdamStep& a) {
+void adam_step(const AdamStep& a, float gscale) {
   const float b1 = a.b1, b2 = a.b2, lr = a.lr, eps = a.eps, c1 = a.c1, c2 = a.c2;
 #pragma omp simd
   for (size_t k = 0; k < a.n; ++k) {
-    const float g = a.g[k];
+    const float g = a.g[k] * gscale;
     const float m = a.m[k] * b1 + g * (1.0f - b1);
     const float v = a.v[k] * b2 + g * g * (1.0f - b2);
     const float w = a.w[k] - lr * (m / c1) / (std::sqrt(v / c2) + eps);

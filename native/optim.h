@@ -12,7 +12,8 @@ struct AdamStep {
   float b1, b2, lr, eps;
   float c1, c2;  // bias corrections 1 - beta1^t, 1 - beta2^t
 };
-void adam_step(const AdamStep& a);
+// gscale multiplies the gradient first (the clipping factor).
+void adam_step(const AdamStep& a, float gscale = 1.0f);
 
 double sum_squares(const float* x, size_t n);
 

@@ -1,7 +1,9 @@
 // Fused softmax cross-entropy readout for large vocabularies: logits = X W + c, log-softmax, the
-// loss and its gradients, block by block (a few rows at a time), never a full [N, V] tensor.
-// Caller-owned float32 buffers, row-major; nothing here knows about tfjs or Node.
+// loss and its gradients in chunks of columns, never a [N, V] tensor of tfjs (the kernel keeps
+// the logits between its two passes only up to keep_bytes). Caller-owned float32 buffers,
+// row-major; nothing here knows about tfjs or Node.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 namespace irnn {
@@ -16,20 +18,14 @@ struct Readout {
   float* dX;            // out [N, F] gradient of the summed loss, or null: loss only
   float* dW;            // out [F, V] (with dX)
   float* dc;            // out [V] (with dX)
+  // Logits of the first pass kept for the second, per thread, up to this many bytes; above it
+  // they are computed again (0: always again, which tests use to cover that path).
+  size_t keep_bytes = size_t(96) << 20;
 };
 
 // Sum over rows of weight * (logsumexp(z) - z[y]) with z = X W + c, and (dX non-null) the gradients
-// of that sum. Rows are split across `threads` (each with its own weight-gradient accumulator, summed
-// at the end), so results differ between thread counts only by float rounding.
+// of that sum. Chunks of columns are split across `threads` (each with its own input-gradient
+// accumulator, summed at the end), so results differ between thread counts only by float rounding.
 double softmax_xent(const Readout& r, int threads);
-
-// Peak single-precision rate: `threads` threads each run independent fused multiply-add chains in
-// registers for `iters` rounds (2 flops per lane per FMA). `wall`: all threads' flops over the
-// slowest thread's wall time; `per_core`: one thread's flops over its own CPU time (what a core
-// does while it runs, whatever else shares the machine).
-struct Peak {
-  double wall, per_core;  // GFLOP/s
-};
-Peak fma_peak(int threads, long iters);
 
 }  // namespace irnn

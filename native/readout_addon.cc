@@ -6,6 +6,7 @@
 #include <string>
 
 #include "optim.h"
+#include "peak.h"
 #include "readout.h"
 
 namespace irnn {
@@ -48,7 +49,8 @@ Args args_of(const Napi::CallbackInfo& info) {
   return a;
 }
 
-// readout({N, F, V, X, W, c, y, weight?, dX?, dW?, dc?, threads?}): dX, dW and dc together or none.
+// readout({N, F, V, X, W, c, y, weight?, dX?, dW?, dc?, threads?, keepBytes?}): dX, dW and dc
+// together or none; keepBytes (tests) overrides Readout::keep_bytes.
 Napi::Value ReadoutXent(const Napi::CallbackInfo& info) {
   Args a = args_of(info);
   if (!a.ok) return info.Env().Undefined();
@@ -64,6 +66,7 @@ Napi::Value ReadoutXent(const Napi::CallbackInfo& info) {
             a.f32("dX", (size_t)N * F, true),
             nullptr,
             nullptr};
+  if (a.ok && a.o.Has("keepBytes")) r.keep_bytes = (size_t)a.num("keepBytes", 0);
   if (a.ok && r.dX) {
     r.dW = a.f32("dW", (size_t)F * V);
     r.dc = a.f32("dc", V);

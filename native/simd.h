@@ -1,12 +1,48 @@
 // Register-blocked matrix products and branch-free activations. Portable vector extensions
 // and plain loops, no intrinsics: -O3 -march=native picks the local CPU's SIMD width.
-// No allocation, no threads: callers own every buffer.
+// No allocation: callers own every buffer. parallel() runs a caller's parts on threads.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <thread>
+#include <vector>
+
+#if defined(__SSE__) || defined(_M_X64)
+#include <xmmintrin.h>
+#endif
 
 namespace irnn {
+
+// Subnormal floats (below 1.2e-38) appear when gradients decay over hundreds of steps, and x86
+// CPUs take a slow microcode path for each one. Kernels flush them to zero (FTZ/DAZ) while they
+// run, as deep learning libraries do, and restore the caller's mode.
+#if defined(__SSE__) || defined(_M_X64)
+static inline unsigned flush_subnormals() {
+  const unsigned saved = _mm_getcsr();
+  _mm_setcsr(saved | 0x8040);
+  return saved;
+}
+static inline void restore_fp_mode(unsigned saved) { _mm_setcsr(saved); }
+#else
+static inline unsigned flush_subnormals() { return 0; }
+static inline void restore_fp_mode(unsigned) {}
+#endif
+
+// Runs fn(p) for p = 0..n-1, parts 1.. on their own threads (each flushing subnormals; the
+// caller's part runs in the caller's mode).
+template <typename Fn>
+static inline void parallel(int n, Fn fn) {
+  std::vector<std::thread> pool;
+  for (int p = 1; p < n; ++p)
+    pool.emplace_back([&fn, p] {
+      const unsigned saved = flush_subnormals();
+      fn(p);
+      restore_fp_mode(saved);
+    });
+  fn(0);
+  for (auto& t : pool) t.join();
+}
 
 #if defined(__AVX512F__)
 constexpr int kVec = 16;
@@ -151,7 +187,7 @@ static inline void column_sums(long rows, int N, const float* X, float* out) {
 
 // e^x for x in float range: 2^n * e^r with |r| <= ln2/2, degree-7 Taylor polynomial
 // (truncation error below 1e-8 relative), the power of two built from the exponent bits.
-static inline float exp_f(float x) {
+static inline __attribute__((always_inline)) float exp_f(float x) {
   x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
   const float shifter = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
   const float t = x * 1.44269504088896341f + shifter;
@@ -172,11 +208,11 @@ static inline float exp_f(float x) {
   return p * scale;
 }
 
-static inline float sigmoid_f(float x) { return 1.0f / (1.0f + exp_f(-x)); }
+static inline __attribute__((always_inline)) float sigmoid_f(float x) { return 1.0f / (1.0f + exp_f(-x)); }
 
 // tanh with small relative error everywhere: odd Taylor series near 0 (where 1 - 2/(e^2x + 1)
 // would cancel), the exponential form elsewhere. Both are computed so the select vectorises.
-static inline float tanh_f(float x) {
+static inline __attribute__((always_inline)) float tanh_f(float x) {
   const float a = x < 0 ? -x : x;
   const float a2 = a * a;
   float p = -1382.0f / 155925.0f;

@@ -8,14 +8,14 @@
 //  - lm_words steps (LSTM 128, 4-layer IRNN 128, V = 10,000) and the whole SOTU test split
 //  - sweep throughput: a 20-job adding grid on 2 workers vs 20 PyTorch scripts two at a time
 // Options: --models irnn,lstm,gru --lengths 150,784 --runs N --rounds N --no-torch --no-unrolled
-//          --no-lm --no-sweep --sweep-steps N
+//          --no-lm --no-sweep --sweep-steps N --openblas-coretype NAME (OPENBLAS_CORETYPE for the peer)
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { loadNativeKernel, nativeAddon } from '../src/kernels/native.js';
 import { lmForwardFlops, lmTrainer, LM, LM_MODELS, ourLmEval, ourLmStep, peerLmEval, peerLmStep, testIdsFile } from './bench/lm.js';
-import { optimizedBlas, peerInfo, runPeer, torchAvailable, type PeerInfo } from './bench/peer.js';
+import { optimizedBlas, peerInfo, runPeer, setPeerCoretype, torchAvailable, type PeerInfo } from './bench/peer.js';
 import { B, H, kernelOnly, LENGTHS, MODELS, rnnFlops, rnnTrainer, trainerStep } from './bench/recurrent.js';
 import { ourSweep, peerSweep, SWEEP } from './bench/sweep.js';
 import { f1, medianOf, type Timing } from './bench/timing.js';
@@ -31,6 +31,7 @@ const { values: args } = parseArgs({
     'no-lm': { type: 'boolean', default: false },
     'no-sweep': { type: 'boolean', default: false },
     'sweep-steps': { type: 'string', default: '300' },
+    'openblas-coretype': { type: 'string' },
   },
 });
 const RUNS = Number(args.runs);
@@ -51,7 +52,15 @@ function peak(): Peak {
 function machineLine(): string {
   const lscpu = spawnSync('lscpu', [], { encoding: 'utf8' }).stdout ?? '';
   const model = /Model name:\s*(.+)/.exec(lscpu)?.[1]?.trim() ?? cpus()[0]?.model ?? 'unknown CPU';
-  return `${model}, ${cpus().length} cores, Node ${process.versions.node}, tfjs ${tf.version_core}`;
+  const flags = /Flags:\s*(.+)/.exec(lscpu)?.[1]?.split(/\s+/) ?? [];
+  const simd = flags.includes('avx512f') ? 'AVX-512' : flags.includes('avx2') ? 'AVX2' : 'SSE';
+  return `${model} (${simd}), ${cpus().length} cores, Node ${process.versions.node}, tfjs ${tf.version_core}`;
+}
+
+/** `uptime`'s line (the load the run started and ended under), or the load averages. */
+function uptimeLine(): string {
+  const u = spawnSync('uptime', [], { encoding: 'utf8' }).stdout?.trim();
+  return u || `load average: ${loadavg().map((l) => l.toFixed(2)).join(', ')}`;
 }
 
 /** Fraction of the per-core peak reached per CPU-second of the process (all its threads): how well
@@ -159,11 +168,18 @@ function lmTable(rows: LmRow[], pk: Peak, ok: boolean): string[] {
 
 function peerLines(p: PeerInfo | null, torch: boolean): string[] {
   if (!torch || !p) return ['PyTorch: not available (/usr/bin/python3 cannot import torch; Debian: apt-get install python3-torch libopenblas0-pthread).'];
+  const env = p.coretype ? `OPENBLAS_CORETYPE=${p.coretype} (--openblas-coretype), OPENBLAS_L2_SIZE unset` : 'OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset';
   const lines = [
-    `PyTorch ${p.version} on the CPU; BLAS: ${p.blas} (mapped into the peer: ${p.libs.join(', ') || 'none found'}; ${p.alternative}; ` +
+    `PyTorch ${p.version} on the CPU; BLAS: ${p.blas}${p.core ? ` (kernels: ${p.core})` : ''} (mapped into the peer: ${p.libs.join(', ') || 'none found'}; ${p.alternative}; ` +
       `torch BLAS_INFO=${p.buildInfo}); sgemm 1024^3: ${f1(p.sgemm[1])} GFLOP/s on 1 thread, ${f1(p.sgemm[2])} on 2. ` +
-      'OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset and OPENBLAS_NUM_THREADS / OMP_NUM_THREADS = the thread count, for the peer only.',
+      `${env}, OPENBLAS_NUM_THREADS / OMP_NUM_THREADS = the thread count, for the peer only.`,
   ];
+  if (p.core && /^(Prescott|Core2|Penryn|Dunnington|Nehalem|Atom|Katmai|Coppermine|Northwood|Banias|Yonah|Opteron|Barcelona)$/i.test(p.core) &&
+      /AVX/.test(machineLine())) {
+    lines.push(`OpenBLAS runs its ${p.core} kernels (SSE, no AVX) on this CPU, which it did not recognise: PyTorch is slower here than with ` +
+      'kernels for its vector width, and every ratio below is larger than against a well-configured peer; rerun with ' +
+      '`npm run bench -- --openblas-coretype SkylakeX` (AVX-512) or `Haswell` (AVX2) to compare with those.');
+  }
   if (!optimizedBlas(p)) {
     lines.push(`PyTorch uses the ${p.blas} BLAS, not an optimized one: no ratio against it is printed ` +
       '(on Debian: apt-get install libopenblas0-pthread, which becomes the preferred libblas.so.3).');
@@ -171,10 +187,48 @@ function peerLines(p: PeerInfo | null, torch: boolean): string[] {
   return lines;
 }
 
+/** The goals, and whether this run met each: every recurrent row >= 5x PyTorch on 1 thread and
+ *  >= 3x on 2; the T = 784 rows >= 50% of the per-core peak; lm_words >= 3x PyTorch on 1 thread
+ *  (ours with the readout on 1 or on 2 threads); all on a machine whose load stayed below 1. */
+function goalLines(rnn: RnnRow[], lm: LmRow[], pk: Peak, ok: boolean, load: number): string[] {
+  const verdict = (met: boolean | null) => (met === null ? 'not measured' : met ? 'met' : 'missed');
+  const rows = rnn.map((r) => {
+    const t1 = ok && r.torch1 ? r.torch1.wall / r.fused.wall : null;
+    const t2 = ok && r.torch2 ? r.torch2.wall / r.fused.wall : null;
+    const peakPct = (100 * rnnFlops(MODELS[r.model]!, r.T)) / r.fused.cpu / 1e6 / pk.perCore;
+    return { r, t1, t2, peakPct };
+  });
+  const all = (xs: (boolean | null)[]) => (xs.length === 0 || xs.some((x) => x === null) ? null : xs.every(Boolean));
+  const lmRatios = Object.keys(LM_MODELS).flatMap((m) => {
+    const peer = lm.find((x) => x.model === m && x.who === 'PyTorch' && x.threads === 1)?.step.wall;
+    return lm.filter((x) => x.model === m && x.who === 'irnn-harness').map((x) => ({ m, threads: x.threads, ratio: ok && peer ? peer / x.step.wall : null }));
+  });
+  const lines = [
+    'Goals (issue 23), this run:',
+    `- every recurrent row >= 5x PyTorch on 1 thread: ${verdict(all(rows.map((x) => (x.t1 === null ? null : x.t1 >= 5))))} ` +
+      `(${rows.map((x) => `${x.r.model} ${x.r.T}: ${f1(x.t1 ?? undefined)}x`).join(', ')})`,
+    `- every recurrent row >= 3x PyTorch on 2 threads: ${verdict(all(rows.map((x) => (x.t2 === null ? null : x.t2 >= 3))))} ` +
+      `(${rows.map((x) => `${x.r.model} ${x.r.T}: ${f1(x.t2 ?? undefined)}x`).join(', ')})`,
+    `- the T = 784 recurrence >= 50% of the measured peak: ${verdict(all(rows.filter((x) => x.r.T === 784).map((x) => x.peakPct >= 50)))} ` +
+      `(${rows.filter((x) => x.r.T === 784).map((x) => `${x.r.model}: ${f1(x.peakPct, 0)}%`).join(', ') || 'no T = 784 row'})`,
+  ];
+  if (lm.length) {
+    lines.push(`- lm_words step >= 3x PyTorch on 1 thread: ${verdict(all(Object.keys(LM_MODELS).map((m) => {
+      const best = Math.max(...lmRatios.filter((x) => x.m === m).map((x) => x.ratio ?? NaN));
+      return Number.isFinite(best) ? best >= 3 : null;
+    })))} (${lmRatios.map((x) => `${x.m}, ours on ${x.threads} thread${x.threads > 1 ? 's' : ''}: ${f1(x.ratio ?? undefined)}x`).join(', ')})`);
+  }
+  lines.push(`- load below 1 at start and end: ${load < 1 ? 'met' : `missed (${load.toFixed(1)}): timings taken under load are not results`}`);
+  return lines;
+}
+
 async function main(): Promise<void> {
+  setPeerCoretype(args['openblas-coretype'] ?? null);
   const torch = !args['no-torch'] && torchAvailable();
   const native = loadNativeKernel();
   const load0 = loadavg();
+  const uptime0 = uptimeLine();
+  note(`start: ${uptime0}`);
   const started = performance.now();
   const pk = peak();
   const peer = torch ? peerInfo() : null;
@@ -193,6 +247,7 @@ async function main(): Promise<void> {
     note(`sweep: ours ${f1(ours)} s, PyTorch ${f1(theirs ?? undefined)} s`);
   }
   const load1 = loadavg();
+  const uptime1 = uptimeLine();
   const impl = native ? `native addon (SIMD width ${native.simdWidth} floats)` : 'TypeScript loops (native addon not built)';
   const out = [
     `Machine: ${machineLine()}. Kernels: ${impl}.`,
@@ -202,6 +257,8 @@ async function main(): Promise<void> {
     ...peerLines(peer, torch),
     `Load average (1, 5, 15 min) ${load0.map((l) => l.toFixed(1)).join(' ')} at start, ${load1.map((l) => l.toFixed(1)).join(' ')} at end; ` +
       `${((performance.now() - started) / 1000).toFixed(0)} s in all. Each row alternates ours and the peer's in ${ROUNDS} rounds; medians.`,
+    `uptime at start: ${uptime0}`,
+    `uptime at end:   ${uptime1}`,
     '',
     `Recurrent tasks: one training step, batch ${B}, hidden ${H}, SGD, clip 1 (T = 150: adding, 2 inputs; T = 784: pixel MNIST, 1 input); ` +
       `wall-clock ms; ours on 1 thread; GFLOP/s counts the recurrence, 3 x 2 x B x H x (H + I) x T x gates.`,
@@ -217,7 +274,7 @@ async function main(): Promise<void> {
     out.push('', 'Sweep throughput (wall clock, process start, data, evaluation and the store included):', '',
       '| grid | irnn sweep --jobs 2 | jobs/hour | PyTorch, 2 at a time | jobs/hour | ours vs PyTorch |', '|---|---|---|---|---|---|', sweep);
   }
-  out.push('', 'Goals: recurrent >= 5x PyTorch on 1 thread and >= 3x PyTorch on 2 threads; lm_words step >= 2x PyTorch.');
+  out.push('', ...goalLines(rnn, lm, pk, ok, Math.max(load0[0]!, load1[0]!)));
   console.log(out.join('\n'));
 }
 

@@ -1,7 +1,8 @@
 // Checkpoints in process: the file format (round trip, checksum, fallback to the previous file,
 // the newest K kept, no temporary file left), and a trainer restored from a checkpoint continuing
-// bit for bit like the trainer that wrote it: every optimizer, the carried truncated-BPTT state
-// and the language model's own data cursor (which wraps around the text during the test).
+// bit for bit like the trainer that wrote it: every optimizer, on the native training step and on
+// the tfjs path, on the cpu and wasm backends, the carried truncated-BPTT state and the language
+// model's own data cursor (which wraps around the text during the test).
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -68,8 +69,8 @@ test('two stores in one folder, and two runs with one id, keep their checkpoints
 
 /** Trains `steps` steps, saving through a checkpoint file at step `at`; a second trainer built from
  *  the same config loads that file and trains the rest. Returns both loss series and final weights. */
-async function twin(overrides: string[], steps: number, at: number, cacheDir?: string) {
-  const cfg = composeConfig({ overrides: [...overrides, 'backend=cpu'] }).config;
+async function twin(overrides: string[], steps: number, at: number, cacheDir?: string, backend = 'cpu') {
+  const cfg = composeConfig({ overrides: [...overrides, `backend=${backend}`] }).config;
   const a = await createTrainer({ cfg, cacheDir });
   const b = await createTrainer({ cfg, cacheDir });
   const dir = tmp();
@@ -86,21 +87,25 @@ async function twin(overrides: string[], steps: number, at: number, cacheDir?: s
   const lossesB = [...lossesA.slice(0, at)];
   for (let s = at; s < steps; s++) lossesB.push(b.step());
   const weights = (tr: typeof a) => tr.model.variables.map((v) => Array.from(v.dataSync()));
-  const out = { lossesA, lossesB, weightsA: weights(a), weightsB: weights(b), evalA: a.evaluate(), evalB: b.evaluate(), b };
+  const out = { lossesA, lossesB, weightsA: weights(a), weightsB: weights(b), evalA: a.evaluate(), evalB: b.evaluate(), b, native: a.nativeStep };
   a.dispose();
   return out;
 }
 
 const TINY = ['task.seq_len=12', 'task.test_size=40', 'model.hidden=8'];
 
-for (const [name, extra] of [
-  ['adam', ['optimizer=adam', 'optimizer.lr=0.01']],
-  ['sgd with momentum', ['optimizer=sgd', 'optimizer.lr=0.05', 'optimizer.momentum=0.9']],
-  ['rmsprop', ['optimizer=rmsprop', 'optimizer.lr=0.003']],
-  ['lstm with adam', ['model=lstm', 'optimizer=adam', 'optimizer.lr=0.01']],
+for (const [name, extra, native, backend] of [
+  ['adam', ['optimizer=adam', 'optimizer.lr=0.01'], true, 'cpu'],
+  ['sgd with momentum', ['optimizer=sgd', 'optimizer.lr=0.05', 'optimizer.momentum=0.9'], true, 'cpu'],
+  ['rmsprop', ['optimizer=rmsprop', 'optimizer.lr=0.003'], false, 'cpu'],
+  ['lstm with adam', ['model=lstm', 'optimizer=adam', 'optimizer.lr=0.01'], true, 'cpu'],
+  ['gru with plain sgd, wasm', ['model=gru', 'optimizer=sgd', 'optimizer.lr=0.05'], true, 'wasm'],
+  ['adam, wasm', ['optimizer=adam', 'optimizer.lr=0.01'], true, 'wasm'],
+  ['adam on the tfjs path (bidirectional), wasm', ['optimizer=adam', 'optimizer.lr=0.01', 'model.bidirectional=true'], false, 'wasm'],
 ] as const) {
   test.serial(`a restored trainer continues bit for bit: ${name}`, async (t) => {
-    const r = await twin([...TINY, ...extra], 60, 41);
+    const r = await twin([...TINY, ...extra], 60, 41, undefined, backend);
+    t.is(r.native, native, 'the step path under test');
     t.deepEqual(r.lossesB, r.lossesA);
     t.deepEqual(r.weightsB, r.weightsA);
     t.deepEqual(r.evalB, r.evalA);
@@ -108,23 +113,34 @@ for (const [name, extra] of [
   });
 }
 
-test.serial('a language model restores its carried state and its place in the text (the windows wrap during the test)', async (t) => {
+/** A tiny character corpus and a language model that carries its state over it. */
+function tinyLm(): string[] {
   const corpus = tmp();
   const line = (i: number) => `line ${i}: the quick brown fox ${i % 7} jumps over ${i * 13 % 11} lazy dogs.\n`;
   writeFileSync(join(corpus, 'train.txt'), Array.from({ length: 12 }, (_, i) => line(i)).join(''));
   writeFileSync(join(corpus, 'valid.txt'), line(100) + line(101));
   writeFileSync(join(corpus, 'test.txt'), line(200) + line(201));
-  const lm = [
+  return [
     'task=lm_chars', 'task.corpus=dir', `task.corpus_dir=${corpus}`, 'task.bptt=9', 'task.embed_size=4', 'task.eval_batch_size=2',
     'model.hidden=8', 'train.batch_size=4', 'task.carry_state=true',
   ];
-  // 12 lines of about 60 characters in 4 streams: about 20 windows of 9 per pass, so 50 steps wrap twice.
-  const r = await twin(lm, 50, 33, tmp());
-  t.deepEqual(r.lossesB, r.lossesA);
-  t.deepEqual(r.weightsB, r.weightsA);
-  t.deepEqual(r.evalB, r.evalA);
-  r.b.dispose();
-});
+}
+
+// 12 lines of about 60 characters in 4 streams: about 20 windows of 9 per pass, so 50 steps wrap twice.
+for (const [name, extra, native, backend] of [
+  ['adam, native step, cpu', [], true, 'cpu'],
+  ['adam, native step, wasm', [], true, 'wasm'],
+  ['rmsprop, tfjs path', ['optimizer=rmsprop'], false, 'cpu'],
+] as const) {
+  test.serial(`a language model restores its carried state and its place in the text (the windows wrap during the test): ${name}`, async (t) => {
+    const r = await twin([...tinyLm(), ...extra], 50, 33, tmp(), backend);
+    t.is(r.native, native, 'the step path under test');
+    t.deepEqual(r.lossesB, r.lossesA);
+    t.deepEqual(r.weightsB, r.weightsA);
+    t.deepEqual(r.evalB, r.evalA);
+    r.b.dispose();
+  });
+}
 
 test.serial('loading a state into a trainer that already trained leaks no tensors', async (t) => {
   for (const opt of ['adam', 'rmsprop']) {

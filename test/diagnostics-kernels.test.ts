@@ -4,17 +4,17 @@
 // between the fused and unrolled engines (every cell, through `recurrence`).
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs';
-import { AUX_WIDTH, type Floats, type Kernel } from '../src/kernels/kernel.js';
+import type { Floats, Kernel, KernelShape } from '../src/kernels/kernel.js';
 import { loadNativeKernel, nativeLoadError } from '../src/kernels/native.js';
 import { recordRecurrences } from '../src/kernels/probe.js';
-import { backward, forward, typescriptKernel } from '../src/kernels/typescript.js';
+import { backward, forward, savedLength, typescriptKernel } from '../src/kernels/typescript.js';
 import { GATES, recurrence, type CellKind } from '../src/models/recurrence.js';
 import { initBackend } from '../src/train/backend.js';
 import { Rng } from '../src/util/rng.js';
 
 const native = loadNativeKernel({ threads: 1 });
-const ts64 = { impl: 'typescript', forward: forward<Float64Array>, backward: backward<Float64Array> };
-type AnyKernel = { forward(a: never): void; backward(a: never): void };
+const ts64 = { impl: 'typescript', savedLength, forward: forward<Float64Array>, backward: backward<Float64Array> };
+type AnyKernel = { savedLength(s: KernelShape): number; forward(a: never): void; backward(a: never): void };
 
 /** Forward then backward with the probe on; x is [T, B, G*H] given directly (no projection). */
 function probe<F extends Floats>(k: AnyKernel, Arr: new (n: number) => F, o: { cell: CellKind; T: number; B: number; H: number; x: number[]; W: number[]; h0?: number[]; c0?: number[]; bh?: number[]; dstates: number[] }) {
@@ -26,7 +26,7 @@ function probe<F extends Floats>(k: AnyKernel, Arr: new (n: number) => F, o: { c
     return out;
   };
   const states = new Arr(T * B * H);
-  const aux = new Arr(T * B * AUX_WIDTH[cell] * H);
+  const aux = new Arr(k.savedLength({ cell, T, B, H }));
   const common = { cell, T, B, H, W: a(o.W, 0), h0: a(o.h0, B * H), c0: cell === 'lstm' ? a(o.c0, B * H) : undefined };
   (k.forward as (x: unknown) => void)({ ...common, x: a(o.x, 0), bh: cell === 'gru' ? a(o.bh, G) : undefined, states, aux, cT: cell === 'lstm' ? new Arr(B * H) : undefined });
   const hNorm = new Arr(T * B);

@@ -109,6 +109,34 @@ for (const [name, kernel] of [['one thread', native], ['two threads', native2]] 
   });
 }
 
+// Pass 2 reads the logits pass 1 kept, or (above keepBytes per thread) computes them again: the
+// same products in the same order, so both give the same bits, and both match the TypeScript loops.
+for (const threads of [1, 2]) {
+  test(`the native readout computing its logits again (keepBytes 0, ${threads} thread${threads > 1 ? 's' : ''}) matches keeping them`, (t) => {
+    const addon = native ? nativeAddon() : null;
+    if (!addon) return t.fail(`native kernels not loaded: ${nativeLoadError()}`);
+    for (const [i, d] of SIZES.entries()) {
+      for (const weighted of [false, true]) {
+        const base = inputs(d, Float32Array, 40 + i, weighted);
+        const kept = withGrads(base, Float32Array);
+        const again = withGrads(base, Float32Array);
+        const ref = withGrads(base, Float32Array);
+        const lk = addon.readout({ ...kept, ...kept.grads, threads });
+        const la = addon.readout({ ...again, ...again.grads, threads, keepBytes: 0 });
+        const lr = typescriptReadout.xent(ref);
+        const tag = `${JSON.stringify(d)} weighted=${weighted}`;
+        t.is(la, lk, `loss ${tag}`);
+        t.true(Math.abs(la - lr) <= 1e-5 * Math.abs(lr), `loss ${tag}: ${la} vs ${lr}`);
+        for (const g of ['dX', 'dW', 'dc'] as const) {
+          t.deepEqual(again.grads[g], kept.grads[g], `${g} ${tag}`);
+          const e = relErr(again.grads[g], ref.grads[g]);
+          t.true(e < 1e-5, `${g} ${tag}: relative error ${e}`);
+        }
+      }
+    }
+  });
+}
+
 /** The reference: the same sum through plain tfjs ops (product, logSoftmax, one-hot pick). */
 function graphXent(x: tf.Tensor2D, W: tf.Tensor2D, c: tf.Tensor1D, y: Int32Array, weight?: Float32Array): tf.Scalar {
   return tf.tidy(() => {

@@ -8,15 +8,32 @@ import { fileURLToPath } from 'node:url';
 export const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('../torch_rnn_step.py', import.meta.url));
 
+let coretype: string | null = null;
+
+/** Sets OPENBLAS_CORETYPE for the peer (`npm run bench -- --openblas-coretype SkylakeX`): for a CPU
+ *  that OpenBLAS does not recognise and runs with old kernels (see `PeerInfo.core`). */
+export function setPeerCoretype(name: string | null): void {
+  coretype = name;
+}
+
 /** The peer's environment: `threads` for PyTorch, OpenMP and OpenBLAS (which otherwise starts a
  *  thread per core even when PyTorch is told 1), and OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE
- *  removed, for this command only: set to work around CPU detection, they can pin OpenBLAS to an
- *  older, slower kernel. */
+ *  removed, for this command only (set to work around CPU detection elsewhere, they can pin
+ *  OpenBLAS to an older, slower kernel), unless --openblas-coretype names one. */
 export function peerEnv(threads: number): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
+  if (coretype) env.OPENBLAS_CORETYPE = coretype;
   return env;
+}
+
+/** The kernel set OpenBLAS chose for this CPU in the peer's environment ("Core: ..." with
+ *  OPENBLAS_VERBOSE=2), or null when it does not say. */
+function openblasCore(): string | null {
+  const r = spawnSync(PYTHON, ['-c', 'import torch; (torch.ones(64, 64) @ torch.ones(64, 64)).sum()'],
+    { encoding: 'utf8', env: { ...peerEnv(1), OPENBLAS_VERBOSE: '2' } });
+  return /Core:\s*(\S+)/.exec(`${r.stdout ?? ''}${r.stderr ?? ''}`)?.[1] ?? null;
 }
 
 const argList = (o: Record<string, string | number>, threads: number) =>
@@ -58,6 +75,11 @@ export interface PeerInfo {
   buildInfo: string;
   /** What the system's libblas.so.3 alternative resolves to (update-alternatives). */
   alternative: string;
+  /** OpenBLAS's kernel set for this CPU (e.g. SkylakeX, Haswell; Prescott when it does not know
+   *  the CPU and falls back to SSE3 kernels), or null. */
+  core: string | null;
+  /** OPENBLAS_CORETYPE set for the peer by --openblas-coretype, or null. */
+  coretype: string | null;
   sgemm: Record<number, number>; // GFLOP/s of a 1024^3 product by thread count
 }
 
@@ -81,6 +103,8 @@ export function peerInfo(): PeerInfo | null {
     libs,
     buildInfo: String(one.blas_info),
     alternative,
+    core: blas === 'OpenBLAS' ? openblasCore() : null,
+    coretype,
     sgemm: { 1: one.sgemm_gflops as number, 2: (two?.sgemm_gflops as number) ?? NaN },
   };
 }

@@ -2,7 +2,7 @@
 // clip 1) of irnn, lstm, gru at T = 150 (adding, 2 inputs) and T = 784 (pixel MNIST, 1 input):
 // the fused kernel alone, the whole trainer step (fused and unrolled engines, wasm backend).
 import { composeConfig } from '../../src/config/index.js';
-import { activeKernel, AUX_WIDTH } from '../../src/kernels/index.js';
+import { activeKernel } from '../../src/kernels/index.js';
 import { GATES, type CellKind } from '../../src/models/recurrence.js';
 import { createTrainer, type Trainer } from '../../src/train/trainer.js';
 import { timeIt, type Timing } from './timing.js';
@@ -27,19 +27,18 @@ export function kernelOnly(cell: CellKind, T: number, runs: number): Timing {
   const rand = (n: number, scale: number) => Float32Array.from({ length: n }, () => (Math.random() - 0.5) * scale);
   const W = cell === 'rnn_relu' ? Float32Array.from({ length: H * H }, (_, i) => (i % (H + 1) === 0 ? 1 : 0)) : rand(H * G * H, 0.2);
   const shape = { cell, T, B, H };
+  const k = activeKernel();
   const bufs = {
-    x: new Float32Array(T * B * G * H), // the kernel projects into it
     W,
     bh: cell === 'gru' ? rand(G * H, 0.1) : undefined,
     h0: new Float32Array(B * H),
     c0: cell === 'lstm' ? new Float32Array(B * H) : undefined,
     states: new Float32Array(T * B * H),
-    aux: new Float32Array(T * B * AUX_WIDTH[cell] * H),
+    aux: new Float32Array(k.savedLength(shape)),
     cT: cell === 'lstm' ? new Float32Array(B * H) : undefined,
   };
   const grads = {
     dstates: rand(T * B * H, 0.01),
-    dx: new Float32Array(T * B * G * H),
     dW: new Float32Array(H * G * H),
     dbh: cell === 'gru' ? new Float32Array(G * H) : undefined,
     dh0: new Float32Array(B * H),
@@ -49,7 +48,6 @@ export function kernelOnly(cell: CellKind, T: number, runs: number): Timing {
   const fwd = { ...shape, ...bufs, proj: { ...proj, b: rand(G * H, 0.1) } };
   const bwd = { ...shape, ...bufs, ...grads,
     proj: { ...proj, dinp: new Float32Array(T * B * I), dU: new Float32Array(I * G * H), db: new Float32Array(G * H) } };
-  const k = activeKernel();
   return timeIt(() => {
     k.forward(fwd);
     k.backward(bwd);

@@ -5,7 +5,6 @@ import * as tf from '@tensorflow/tfjs';
 import type { RecurrenceInput, RecurrenceOutput } from './contract.js';
 import { giveBack, takeBuffer, withArrays } from './buffers.js';
 import { activeKernel } from './index.js';
-import { AUX_WIDTH } from './kernel.js';
 
 export function fusedRecurrence(input: RecurrenceInput): RecurrenceOutput {
   const { cell, W, h0 } = input;
@@ -29,12 +28,11 @@ export function fusedRecurrence(input: RecurrenceInput): RecurrenceOutput {
       h0: takeBuffer(B * H),
       c0: lstm ? takeBuffer(B * H).fill(0) : undefined,
       states: takeBuffer(T * B * H),
-      aux: takeBuffer(T * B * AUX_WIDTH[cell] * H),
+      aux: takeBuffer(kernel.savedLength({ cell, T, B, H })),
       inp: takeBuffer(T * B * I),
       U: takeBuffer(I * GH),
     };
     const [value] = withArrays(inputs, [[T, B, H]], (ins, [states]) => {
-      const x = takeBuffer(T * B * GH); // [T, B, G*H] scratch the kernel projects into
       const [inp, U, b, w, h, ...opt] = ins;
       saved.inp.set(inp!);
       saved.U.set(U!);
@@ -43,11 +41,10 @@ export function fusedRecurrence(input: RecurrenceInput): RecurrenceOutput {
       const bhArr = bh ? opt.shift() : gru ? new Float32Array(GH) : undefined;
       if (c0) saved.c0!.set(opt.shift()!);
       kernel.forward({
-        cell, T, B, H, x, W: saved.W, bh: bhArr, h0: saved.h0, c0: saved.c0, states: states!, aux: saved.aux, cT,
+        cell, T, B, H, W: saved.W, bh: bhArr, h0: saved.h0, c0: saved.c0, states: states!, aux: saved.aux, cT,
         proj: { I, inp: saved.inp, U: saved.U, b: b! },
       });
       saved.states.set(states!);
-      giveBack(x);
     });
 
     let released = false;
@@ -55,16 +52,14 @@ export function fusedRecurrence(input: RecurrenceInput): RecurrenceOutput {
       if (released) throw new Error('fused recurrence: a second gradient of the same forward pass is not supported');
       const shapes = [[T, B, I], [I, GH], [GH], [H, GH], [B, H], ...(bh ? [[GH]] : []), ...(c0 ? [[B, H]] : [])];
       const grads = withArrays([dy], shapes, ([dstates], [dinp, dU, db, dW, dh0, ...opt]) => {
-        const dx = takeBuffer(T * B * GH);
         const dbh = gru ? (bh ? opt.shift() : new Float32Array(GH)) : undefined;
         const dc0 = lstm ? (c0 ? opt.shift() : new Float32Array(B * H)) : undefined;
         // The gradient-flow probe (diagnostics only): per-step norms from this backward pass.
         const rec = input.record;
         kernel.backward({
-          cell, T, B, H, ...saved, dstates: dstates!, dx, dW: dW!, dbh, dh0: dh0!, dc0, hNorm: rec?.hNorm, cNorm: rec?.cNorm,
+          cell, T, B, H, ...saved, dstates: dstates!, dW: dW!, dbh, dh0: dh0!, dc0, hNorm: rec?.hNorm, cNorm: rec?.cNorm,
           proj: { I, inp: saved.inp, U: saved.U, dinp: dinp!, dU: dU!, db: db! },
         });
-        giveBack(dx);
       });
       released = true;
       giveBack(...Object.values(saved));

@@ -1,11 +1,13 @@
 // The contract every fused-recurrence kernel meets (native addon or TypeScript): forward and
-// backward through time over caller-allocated flat buffers, time-major rows [T, B, ...].
+// backward through time over caller-allocated flat buffers, time-major rows [T, B, ...], and a
+// saved buffer (`aux`) that forward fills and backward reads, in the kernel's own layout.
 // Buffers only: tensors and autograd live in fused.ts.
 import type { CellKind } from './contract.js';
 
 export type Floats = Float32Array | Float64Array;
 
-/** Saved activations per (t, b) row, in units of H: lstm [i f g o c tanh(c)], gru [r z n hW_n+bh_n]. */
+/** The TypeScript kernel's saved activations per (t, b) row, in units of H: lstm [i f g o c tanh(c)],
+ *  gru [r z n hW_n+bh_n] (the native kernel has its own layout: `Kernel.savedLength`). */
 export const AUX_WIDTH: Record<CellKind, number> = { rnn_relu: 0, rnn_tanh: 0, lstm: 6, gru: 4 };
 
 export interface KernelShape {
@@ -15,8 +17,8 @@ export interface KernelShape {
   H: number;
 }
 
-/** The input projection, when the kernel does it as well: x = inp @ U + b for all T*B rows in
- *  one product before the time loop; x is then scratch that the kernel fills. */
+/** The input projection, done by the kernel as well: x = inp @ U + b (the native kernel inside its
+ *  time loop, the TypeScript one as one product before it). */
 export interface Projection<F extends Floats = Float32Array> {
   I: number;
   inp: F; // [T, B, I]
@@ -25,14 +27,15 @@ export interface Projection<F extends Floats = Float32Array> {
 }
 
 export interface ForwardArgs<F extends Floats = Float32Array> extends KernelShape {
-  x: F; // [T, B, G*H] input projections (written first when `proj` is given)
+  /** [T, B, G*H] ready input projections, when `proj` is absent (tests); else unused. */
+  x?: F;
   proj?: Projection<F>;
   W: F; // [H, G*H]
   bh?: F; // [G*H] gru: required
   h0: F; // [B, H]
   c0?: F; // [B, H] lstm: required
   states: F; // out [T, B, H]
-  aux: F; // out [T, B, AUX_WIDTH*H]
+  aux: F; // out: savedLength floats, the kernel's own layout
   cT?: F; // out [B, H] lstm: required
 }
 
@@ -43,7 +46,7 @@ export interface BackwardArgs<F extends Floats = Float32Array> extends KernelSha
   states: F; // from forward
   aux: F; // from forward
   dstates: F; // [T, B, H] loss gradient w.r.t. every state
-  dx: F; // out [T, B, G*H]
+  dx?: F; // out [T, B, G*H] gradient w.r.t. the ready projections x (without `proj`)
   dW: F; // out [H, G*H]
   dbh?: F; // out [G*H] gru: required
   dh0: F; // out [B, H]
@@ -62,6 +65,8 @@ export interface BackwardArgs<F extends Floats = Float32Array> extends KernelSha
 
 export interface Kernel {
   impl: 'native' | 'typescript';
+  /** Floats of the buffer (`aux`) a forward pass of this shape saves for the backward pass. */
+  savedLength(s: KernelShape): number;
   forward(a: ForwardArgs): void;
   backward(a: BackwardArgs): void;
 }

@@ -4,11 +4,13 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { CellKind } from './contract.js';
-import type { BackwardArgs, ForwardArgs, Kernel } from './kernel.js';
+import type { BackwardArgs, ForwardArgs, Kernel, KernelShape } from './kernel.js';
 
 export interface Addon {
   forward(a: Record<string, unknown>): void;
   backward(a: Record<string, unknown>): void;
+  /** Floats of the buffer a forward pass saves for the backward pass (the engine's lanes layout). */
+  savedLength(a: Record<string, unknown>): number;
   /** The fused softmax cross-entropy readout (native/readout.h): returns the summed loss. */
   readout(a: Record<string, unknown>): number;
   /** GFLOP/s of independent FMA chains on `threads` threads (native/readout.h): all threads by
@@ -18,6 +20,8 @@ export interface Addon {
   adam(a: Record<string, unknown>): void;
   /** Sum of squares of a Float32Array, in double. */
   sumSquares(x: Float32Array): number;
+  /** The whole training step of a recurrent model (native/step.h; src/kernels/step.ts). */
+  trainStep(a: Record<string, unknown>): { loss: number; norm: number };
   simdWidth: number;
 }
 
@@ -50,8 +54,8 @@ function loadAddon(): Addon | null {
 
 const kernels = new Map<number, NativeKernel>();
 
-/** The native kernel, or null (see `nativeLoadError()` for why). `threads` splits the batch
- *  (default: IRNN_KERNEL_THREADS, else 1); results do not depend on it. */
+/** The native kernel, or null (see `nativeLoadError()` for why). `threads` takes blocks of 64 batch
+ *  rows in parallel (default: IRNN_KERNEL_THREADS, else 1); results do not depend on it. */
 export function loadNativeKernel(opts: { threads?: number } = {}): NativeKernel | null {
   const a = loadAddon();
   if (!a) return null;
@@ -61,7 +65,8 @@ export function loadNativeKernel(opts: { threads?: number } = {}): NativeKernel 
     // The addon reads one flat object; the projection's fields join it at the top level.
     const call = (fn: (o: Record<string, unknown>) => void) => (o: ForwardArgs | BackwardArgs) =>
       fn({ ...o, ...o.proj, cell: CELL_CODE[o.cell], threads });
-    k = { impl: 'native', forward: call(a.forward), backward: call(a.backward), simdWidth: a.simdWidth };
+    const savedLength = (s: KernelShape) => a.savedLength({ cell: CELL_CODE[s.cell], T: s.T, B: s.B, H: s.H });
+    k = { impl: 'native', savedLength, forward: call(a.forward), backward: call(a.backward), simdWidth: a.simdWidth };
     kernels.set(threads, k);
   }
   return k;

@@ -54,8 +54,10 @@ function copy(dst: Floats, d: number, src: Floats, s: number, n: number): void {
 }
 
 type Step<Args> = (a: Args, t: number) => void;
+type WithX<A, F extends Floats = Floats> = A & { x: F };
+type WithDx<A, F extends Floats = Floats> = A & { dx: F };
 
-function rnnForward(relu: boolean): Step<ForwardArgs<Floats>> {
+function rnnForward(relu: boolean): Step<WithX<ForwardArgs<Floats>>> {
   return (a, t) => {
     const { B, H, states: h } = a;
     const hp = prevStates(a, t), hpo = prevOffset(a, t);
@@ -66,7 +68,7 @@ function rnnForward(relu: boolean): Step<ForwardArgs<Floats>> {
   };
 }
 
-const lstmForward: Step<ForwardArgs<Floats>> = (a, t) => {
+const lstmForward: Step<WithX<ForwardArgs<Floats>>> = (a, t) => {
   const { B, H, aux } = a;
   const G = 4 * H, A = 6 * H;
   const hp = prevStates(a, t), hpo = prevOffset(a, t);
@@ -88,7 +90,7 @@ const lstmForward: Step<ForwardArgs<Floats>> = (a, t) => {
   }
 };
 
-const gruForward: Step<ForwardArgs<Floats>> = (a, t) => {
+const gruForward: Step<WithX<ForwardArgs<Floats>>> = (a, t) => {
   const { B, H, aux, x } = a;
   const G = 3 * H, A = 4 * H;
   const hp = prevStates(a, t), hpo = prevOffset(a, t);
@@ -108,7 +110,7 @@ const gruForward: Step<ForwardArgs<Floats>> = (a, t) => {
 // Backward steps: turn the carried dh (plus the loss gradient of step t) into pre-activation
 // gradients in `d` (the recurrent side) and leave dh_{t-1} minus its recurrent product in dh.
 interface BackState<F extends Floats> { dh: F; dc: F; d: F; WT: F }
-type BackStep = (a: BackwardArgs<Floats>, s: BackState<Floats>, t: number) => void;
+type BackStep = (a: WithDx<BackwardArgs<Floats>>, s: BackState<Floats>, t: number) => void;
 
 function rnnBackward(relu: boolean): BackStep {
   return (a, s, t) => {
@@ -185,7 +187,7 @@ function probeNorms(a: BackwardArgs<Floats>, s: BackState<Floats>, t: number): v
   }
 }
 
-const FORWARD: Record<CellKind, Step<ForwardArgs<Floats>>> = {
+const FORWARD: Record<CellKind, Step<WithX<ForwardArgs<Floats>>>> = {
   rnn_relu: rnnForward(true),
   rnn_tanh: rnnForward(false),
   lstm: lstmForward,
@@ -198,21 +200,25 @@ const BACKWARD: Record<CellKind, BackStep> = {
   gru: gruBackward,
 };
 
-export function forward<F extends Floats>(a: ForwardArgs<F>): void {
-  const p = a.proj;
+export function forward<F extends Floats>(args: ForwardArgs<F>): void {
+  const p = args.proj;
+  const G = args.W.length / args.H; // gates * H
+  const x = args.x ?? new (args.W.constructor as new (n: number) => F)(args.T * args.B * G);
+  const a = { ...args, x };
   if (p) {
     const rows = a.T * a.B, N = p.b.length;
-    for (let r = 0; r < rows; r++) a.x.set(p.b, r * N);
-    gemmAcc(rows, N, p.I, false, p.inp, 0, p.I, p.U, 0, N, a.x, 0, N);
+    for (let r = 0; r < rows; r++) x.set(p.b, r * N);
+    gemmAcc(rows, N, p.I, false, p.inp, 0, p.I, p.U, 0, N, x, 0, N);
   }
   const step = FORWARD[a.cell];
   for (let t = 0; t < a.T; t++) step(a, t);
 }
 
-export function backward<F extends Floats>(a: BackwardArgs<F>): void {
-  const { cell, T, B, H } = a;
-  const G = a.W.length / H; // gates * H
-  const make = (n: number): F => new (a.dx.constructor as new (n: number) => F)(n);
+export function backward<F extends Floats>(args: BackwardArgs<F>): void {
+  const { cell, T, B, H } = args;
+  const G = args.W.length / H; // gates * H
+  const make = (n: number): F => new (args.W.constructor as new (n: number) => F)(n);
+  const a = { ...args, dx: args.dx ?? make(T * B * G) };
   const WT = make(G * H);
   for (let m = 0; m < H; m++) for (let j = 0; j < G; j++) WT[j * H + m] = a.W[m * G + j]!;
   const s: BackState<Floats> = { dh: make(B * H), dc: make(B * H), d: cell === 'gru' ? make(T * B * G) : a.dx, WT };
@@ -248,4 +254,7 @@ function columnSums(X: Floats, rows: number, N: number, out: Floats): void {
   for (let k = 0; k < rows; k++) for (let j = 0; j < N; j++) out[j]! += X[k * N + j]!;
 }
 
-export const typescriptKernel: Kernel = { impl: 'typescript', forward, backward };
+/** The TypeScript kernel saves only the cells' activations (the states are an output). */
+export const savedLength = (s: { cell: CellKind; T: number; B: number; H: number }): number => s.T * s.B * AUX_WIDTH[s.cell] * s.H;
+
+export const typescriptKernel: Kernel = { impl: 'typescript', savedLength, forward, backward };

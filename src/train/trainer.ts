@@ -1,6 +1,7 @@
 // The trainer: one training step (fresh batch, forward, loss, gradients, global-norm clipping,
 // optimizer update) and evaluation through the task. It knows nothing of the store or the CLI;
-// `train` (train/run.ts) drives it and records what it reports.
+// `train` (train/run.ts) drives it and records what it reports. Where the fused engine applies, a
+// step is one native call (native-step.ts); otherwise, and always for evaluation, tfjs.
 import * as tf from '@tensorflow/tfjs';
 import type { Config } from '../config/schema.js';
 import { buildModel, type SequenceModel } from '../models/index.js';
@@ -12,6 +13,7 @@ import { initBackend, type BackendName } from './backend.js';
 import { fusedXentSum, lossSum, meanLoss, toTensors } from './loss.js';
 import { clipByGlobalNorm, learningRate, OPTIMIZERS, setLearningRate } from './optimizers.js';
 import { captureTrainer, restoreTrainer, type DataCursor, type TrainerMeta } from './checkpoint.js';
+import { nativeStep } from './native-step.js';
 import type { CheckpointTensor } from './checkpoint-file.js';
 
 /** A trainer's state as checkpoint content (see checkpoint.ts). */
@@ -24,6 +26,8 @@ export interface Trainer {
   task: Task;
   model: SequenceModel;
   backend: string;
+  /** Whether training steps run as one native call (else through tfjs). */
+  nativeStep: boolean;
   /** One training step; returns the training loss (NaN or Inf when the run diverged). */
   step(): number;
   /** Metrics of every split the task evaluates. */
@@ -40,7 +44,8 @@ function disposeState(s: CarryState | null): void {
   if (s) tf.dispose([...s.h, ...s.c]);
 }
 
-export async function createTrainer(opts: { cfg: Config; cacheDir?: string }): Promise<Trainer> {
+/** `nativeStep: false` (or IRNN_STEP=tfjs in the environment) keeps every step on the tfjs path. */
+export async function createTrainer(opts: { cfg: Config; cacheDir?: string; nativeStep?: boolean }): Promise<Trainer> {
   const { cfg } = opts;
   const backend = await initBackend(cfg.backend as BackendName);
   const task = await TASKS[cfg.task.name as keyof typeof TASKS](cfg.task, {
@@ -54,6 +59,7 @@ export async function createTrainer(opts: { cfg: Config; cacheDir?: string }): P
   let trainState: CarryState | null = null;
   let evalState: CarryState | null = null;
   const cursor: DataCursor = { batches: 0, before: null, last: null };
+  const native = (opts.nativeStep ?? process.env.IRNN_STEP !== 'tfjs') ? nativeStep({ task, model, optimizer, clip: cfg.optimizer.clip }) : null;
 
   const step = (): number => {
     // the schedule's step is the number of batches drawn so far, which a checkpoint restores
@@ -62,6 +68,14 @@ export async function createTrainer(opts: { cfg: Config; cacheDir?: string }): P
     const batch = task.trainBatch(cfg.train.batch_size, rng);
     cursor.batches++;
     cursor.last = batch;
+    const fast = native?.run(batch, trainState) ?? null;
+    if (fast) {
+      if (task.carryState) {
+        disposeState(trainState);
+        trainState = fast.carry;
+      }
+      return fast.loss;
+    }
     let next: CarryState | null = null;
     const loss = tf.tidy(() => {
       const t = toTensors(task, batch);
@@ -133,6 +147,7 @@ export async function createTrainer(opts: { cfg: Config; cacheDir?: string }): P
     task,
     model,
     backend,
+    nativeStep: native !== null,
     step,
     evaluate,
     predict,
