@@ -5,49 +5,13 @@
 
 #include <string>
 
+#include "napi_args.h"
 #include "optim.h"
 #include "peak.h"
 #include "readout.h"
 
 namespace irnn {
 namespace {
-
-struct Args {
-  Napi::Env env;
-  Napi::Object o;
-  bool ok = true;
-
-  void fail(const std::string& msg) {
-    if (ok) Napi::TypeError::New(env, "irnn_kernels: " + msg).ThrowAsJavaScriptException();
-    ok = false;
-  }
-  int num(const char* key, int min) {
-    Napi::Value v = o.Get(key);
-    if (!v.IsNumber()) return fail(std::string(key) + " must be a number"), 0;
-    const int n = v.As<Napi::Number>().Int32Value();
-    if (n < min) fail(std::string(key) + " must be at least " + std::to_string(min));
-    return n;
-  }
-  // A typed array of type T with exactly n elements; null when optional and absent.
-  template <typename T>
-  T* arr(const char* key, size_t n, napi_typedarray_type type, bool optional = false) {
-    Napi::Value v = o.Get(key);
-    if (optional && (v.IsUndefined() || v.IsNull())) return nullptr;
-    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type)
-      return fail(std::string(key) + (type == napi_int32_array ? " must be an Int32Array" : " must be a Float32Array")), nullptr;
-    Napi::TypedArrayOf<T> a = v.As<Napi::TypedArrayOf<T>>();
-    if (a.ElementLength() != n)
-      return fail(std::string(key) + " has length " + std::to_string(a.ElementLength()) + ", expected " + std::to_string(n)), nullptr;
-    return a.Data();
-  }
-  float* f32(const char* key, size_t n, bool optional = false) { return arr<float>(key, n, napi_float32_array, optional); }
-};
-
-Args args_of(const Napi::CallbackInfo& info) {
-  Args a{info.Env(), info[0].IsObject() ? info[0].As<Napi::Object>() : Napi::Object::New(info.Env())};
-  if (!info[0].IsObject()) a.fail("expected one options object");
-  return a;
-}
 
 // readout({N, F, V, X, W, c, y, weight?, dX?, dW?, dc?, threads?, keepBytes?}): dX, dW and dc
 // together or none; keepBytes (tests) overrides Readout::keep_bytes.
@@ -61,7 +25,7 @@ Napi::Value ReadoutXent(const Napi::CallbackInfo& info) {
             a.f32("X", (size_t)N * F),
             a.f32("W", (size_t)F * V),
             a.f32("c", V),
-            a.arr<int32_t>("y", N, napi_int32_array),
+            a.typed<int32_t>(a.o.Get("y"), "y", N, napi_int32_array, false),
             a.f32("weight", N, true),
             a.f32("dX", (size_t)N * F, true),
             nullptr,
