@@ -204,7 +204,7 @@ function goalLines(rnn: RnnRow[], lm: LmRow[], pk: Peak, ok: boolean, load: numb
     return lm.filter((x) => x.model === m && x.who === 'irnn-harness').map((x) => ({ m, threads: x.threads, ratio: ok && peer ? peer / x.step.wall : null }));
   });
   const lines = [
-    'Goals (issue 23), this run:',
+    'Speed goals, this run:',
     `- every recurrent row >= 5x PyTorch on 1 thread: ${verdict(all(rows.map((x) => (x.t1 === null ? null : x.t1 >= 5))))} ` +
       `(${rows.map((x) => `${x.r.model} ${x.r.T}: ${f1(x.t1 ?? undefined)}x`).join(', ')})`,
     `- every recurrent row >= 3x PyTorch on 2 threads: ${verdict(all(rows.map((x) => (x.t2 === null ? null : x.t2 >= 3))))} ` +

@@ -111,8 +111,8 @@ test.serial('a task killed with SIGKILL mid-job is submitted again and its job c
 test.serial('SLURM signals a task near its time limit: the job checkpoints, ends interrupted, and its run is merged as such', async (t) => {
   const db = tmpDb();
   const dir = mkdtempSync(join(tmpdir(), 'irnn-slurm-sweeps-'));
-  // a one-minute limit with TERM 35 s before it (25 s to start up on a loaded machine); the job would need far longer
-  const r = await irnn(['sweep', 'launcher=slurm', `launcher.dir=${dir}`, 'launcher.poll=1', 'launcher.time=00:01:00', 'launcher.signal_seconds=35',
+  // a two-minute limit with TERM 75 s before it (45 s to start up, even on a loaded machine); the job would need far longer
+  const r = await irnn(['sweep', 'launcher=slurm', `launcher.dir=${dir}`, 'launcher.poll=1', 'launcher.time=00:02:00', 'launcher.signal_seconds=75',
     'train.steps=1000000', 'train.eval_every=100', 'train.checkpoint_every=null', ...TINY, '--db', db], 300_000);
   t.is(r.code, 1, r.stderr + r.stdout);
   t.regex(r.stdout, /sweep 1 interrupted: 0 finished, 0 diverged, 0 failed, 1 not finished \(irnn sweep --resume 1\)/);

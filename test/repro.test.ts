@@ -57,8 +57,10 @@ test("the README's reproduction table is the committed reports' rows, each with 
 });
 
 test('a row reruns with the command the report gives to the numbers in the committed store', async (t) => {
-  // adding, T = 200, LSTM at lr 1e-3: made by the same numerics as this code (the fused Adam pass).
-  // Its first evaluation (step 1000) is compared, every metric but the machine's timings.
+  // adding, T = 200, LSTM at lr 1e-3, made with the fused Adam pass. Its first evaluation (step 1000)
+  // is compared, every metric but the machine's timings, to float32 rounding: the kernels of this
+  // code (the sequence engine, the native training step) sum in another order than the commit that
+  // made the run, so the digits agree to about 1e-7 relative, not bit for bit.
   const store = join(STORES, 'adding.sqlite');
   const [run] = await read<{ id: number; overrides_json: string }>(
     store, "SELECT id, overrides_json FROM runs WHERE id = 23 AND model = 'lstm'",
@@ -73,5 +75,10 @@ test('a row reruns with the command the report gives to the numbers in the commi
   const again = await read<{ name: string; value: number }>(db, 'SELECT name, value FROM metrics WHERE step = 1000 ORDER BY name');
   const keep = (rows: Array<{ name: string; value: number }>) => rows.filter((m) => !TIMING_METRICS.includes(m.name));
   t.deepEqual(keep(again).map((m) => m.name), ['test_mse', 'train_loss', 'valid_mse']);
-  t.deepEqual(keep(again), keep(stored));
+  const want = keep(stored);
+  t.deepEqual(keep(again).map((m) => m.name), want.map((m) => m.name));
+  for (const [i, m] of keep(again).entries()) {
+    const rel = Math.abs(m.value - want[i]!.value) / Math.abs(want[i]!.value);
+    t.true(rel < 1e-5, `${m.name}: ${m.value} against the stored ${want[i]!.value} (relative ${rel.toExponential(1)})`);
+  }
 });
