@@ -35,11 +35,22 @@ export interface PaperResult {
   /** The architecture the number is for (ARCH_KEYS of report/queries.ts), where the paper compares
    *  several: e.g. { 'model.layers': 5, 'model.bidirectional': true }. */
   arch?: Record<string, number | boolean>;
+  /** The data the number is measured on, as config values every run of the group must have (a
+   *  perplexity means nothing on another corpus): e.g. { 'task.corpus': 'billion' }. */
+  data?: Record<string, string | number>;
 }
 
-/** Whether a paper number is about a model group: the same model, and the architecture it names. */
-export function paperMatches(r: PaperResult, m: { base: string; arch: Record<string, unknown> }): boolean {
-  return r.model === m.base && Object.entries(r.arch ?? {}).every(([k, v]) => m.arch[k] === v);
+/** A config value by dotted path. */
+function at(config: Record<string, unknown>, path: string): unknown {
+  return path.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), config);
+}
+
+/** Whether a paper number is about a model group: the same model, the architecture it names, and
+ *  (where it names them) the same data in every run of the group. */
+export function paperMatches(r: PaperResult, m: { base: string; arch: Record<string, unknown>; settings?: Array<{ runs: RunRecord[] }> }): boolean {
+  const runs = (m.settings ?? []).flatMap((s) => s.runs);
+  return r.model === m.base && Object.entries(r.arch ?? {}).every(([k, v]) => m.arch[k] === v) &&
+    Object.entries(r.data ?? {}).every(([k, v]) => runs.length > 0 && runs.every((run) => at(run.config, k) === v));
 }
 
 export interface PaperTask {
@@ -122,7 +133,7 @@ export const PAPER_TASKS: Record<string, PaperTask> = {
     results: [
       // One secondary account gives the 4-layer IRNN's test perplexity on One Billion Word; the
       // LSTM's and the 1-layer IRNN's could not be found in any account read here.
-      { model: 'irnn', label: '4-layer IRNN, One Billion Word', metric: 'test_ppl', value: 69.4, source: 'language modelling (section 4.3)', checked: 'one source', arch: { 'model.layers': 4 } },
+      { model: 'irnn', label: '4-layer IRNN, One Billion Word', metric: 'test_ppl', value: 69.4, source: 'language modelling (section 4.3)', checked: 'one source', arch: { 'model.layers': 4 }, data: { 'task.corpus': 'billion' } },
     ],
     setup:
       'Word-level language modelling on the One Billion Word benchmark (section 4.3), an LSTM against IRNNs of matched parameter count ' +
