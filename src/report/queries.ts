@@ -65,9 +65,10 @@ export function flatten(tree: Record<string, unknown>, prefix = ''): Record<stri
   return out;
 }
 
-/** Keys that never make two runs different settings: the seed (merged into mean ± std) and
- *  display-only keys (a preset's budget statement). */
-const NOT_SETTINGS = new Set(['seed', 'train.log_every', 'budget']);
+/** Keys that never make two runs different settings: the seed (merged into mean ± std), how often
+ *  a run logs or checkpoints (a resumed run logs what an uninterrupted one would) and display-only
+ *  keys (a preset's budget statement). */
+const NOT_SETTINGS = new Set(['seed', 'train.log_every', 'train.checkpoint_every', 'budget']);
 const isSetting = (k: string) => !NOT_SETTINGS.has(k) && !NOT_SETTINGS.has(k.split('.')[0]!);
 
 export interface SettingGroup {
