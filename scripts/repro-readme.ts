@@ -17,32 +17,40 @@ function cells(line: string): string[] {
   return line.trim().replace(/^\|/, '').replace(/\|$/, '').split(/(?<!\\)\|/).map((c) => c.trim());
 }
 
-/** The rows (header and separator dropped) of the first table after line `from`, if one comes
- *  before the next heading. */
-function tableAfter(lines: string[], from: number): string[][] {
-  const rows: string[][] = [];
+/** The first table after line `from`, if one comes before the next heading: its header cells and
+ *  its rows (the separator dropped). */
+function tableAfter(lines: string[], from: number): { header: string[]; rows: string[][] } {
   let i = from + 1;
   while (i < lines.length && !lines[i]!.startsWith('|')) {
-    if (lines[i]!.startsWith('#')) return rows;
+    if (lines[i]!.startsWith('#')) return { header: [], rows: [] };
     i++;
   }
+  const header = i < lines.length ? cells(lines[i]!) : [];
+  const rows: string[][] = [];
   for (i += 2; i < lines.length && lines[i]!.startsWith('|'); i++) rows.push(cells(lines[i]!));
-  return rows;
+  return { header, rows };
+}
+
+/** A report's "At a glance" table. */
+function glanceOf(store: string, md: string): { header: string[]; rows: string[][] } {
+  const lines = md.split('\n');
+  const at = lines.indexOf('## At a glance');
+  const t = at < 0 ? null : tableAfter(lines, at);
+  if (!t || t.header.length === 0) throw new Error(`reports/repro/${store}.md has no "At a glance" table`);
+  return t;
 }
 
 /** One report's rows for the README: store, the glance row, and the rerun command. */
 export function reportRows(store: string, md: string): string[][] {
   const lines = md.split('\n');
-  const glanceAt = lines.indexOf('## At a glance');
-  if (glanceAt < 0) throw new Error(`reports/repro/${store}.md has no "At a glance" section`);
-  const glance = tableAfter(lines, glanceAt);
+  const glance = glanceOf(store, md).rows;
   // "## Task: TITLE" ... "### Best setting per model": model, setting, ..., `command`.
   const commands = new Map<string, string>();
   let task = '';
   lines.forEach((l, i) => {
     if (l.startsWith('## Task: ')) task = l.slice('## Task: '.length);
     if (l === '### Best setting per model') {
-      for (const r of tableAfter(lines, i)) commands.set(`${task}\u0000${r[0]}\u0000${r[1]}`, r[r.length - 1]!);
+      for (const r of tableAfter(lines, i).rows) commands.set(`${task}\u0000${r[0]}\u0000${r[1]}`, r[r.length - 1]!);
     }
   });
   return glance.map((g) => {
@@ -55,18 +63,9 @@ export function reportRows(store: string, md: string): string[][] {
 /** The whole table, its header taken from the first report's glance header. */
 export function readmeTable(reportsDir: string): string {
   const mds = README_STORES.map((s) => [s, readFileSync(join(reportsDir, `${s}.md`), 'utf8')] as const);
-  const first = mds[0]![1].split('\n');
-  const header = ['store', ...cells(tableAfterHeader(first)), 'rerun (`npx irnn run ... --db mine.sqlite`)'];
+  const header = ['store', ...glanceOf(mds[0]![0], mds[0]![1]).header, 'rerun (`npx irnn run ... --db mine.sqlite`)'];
   const rows = mds.flatMap(([s, md]) => reportRows(s, md));
   return [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
-}
-
-/** The header line of the glance table. */
-function tableAfterHeader(lines: string[]): string {
-  const at = lines.indexOf('## At a glance');
-  const line = lines.slice(at + 1).find((l) => l.startsWith('|'));
-  if (!line) throw new Error('the first report has no glance table');
-  return line;
 }
 
 /** The README with its table block replaced (the markers must be there). */

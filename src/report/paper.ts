@@ -9,6 +9,7 @@
 // number here is marked as read in the paper's own text.
 import type { RunRecord } from '../store/runs.js';
 import { ADDING_BASELINE_MSE } from '../data/adding.js';
+import { getPath, type Tree } from '../config/tree.js';
 
 export const PAPER = {
   cite: 'Le, Jaitly & Hinton (2015), “A Simple Way to Initialize Recurrent Networks of Rectified Linear Units”, arXiv:1504.00941',
@@ -40,17 +41,12 @@ export interface PaperResult {
   data?: Record<string, string | number>;
 }
 
-/** A config value by dotted path. */
-function at(config: Record<string, unknown>, path: string): unknown {
-  return path.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), config);
-}
-
 /** Whether a paper number is about a model group: the same model, the architecture it names, and
  *  (where it names them) the same data in every run of the group. */
 export function paperMatches(r: PaperResult, m: { base: string; arch: Record<string, unknown>; settings?: Array<{ runs: RunRecord[] }> }): boolean {
   const runs = (m.settings ?? []).flatMap((s) => s.runs);
   return r.model === m.base && Object.entries(r.arch ?? {}).every(([k, v]) => m.arch[k] === v) &&
-    Object.entries(r.data ?? {}).every(([k, v]) => runs.length > 0 && runs.every((run) => at(run.config, k) === v));
+    Object.entries(r.data ?? {}).every(([k, v]) => runs.length > 0 && runs.every((run) => getPath(run.config as Tree, k).value === v));
 }
 
 export interface PaperTask {
