@@ -185,16 +185,16 @@ static inline void column_sums(long rows, int N, const float* X, float* out) {
   }
 }
 
-// e^x for x in float range: 2^n * e^r with |r| <= ln2/2, degree-7 Taylor polynomial
-// (truncation error below 1e-8 relative), the power of two built from the exponent bits.
-static inline __attribute__((always_inline)) float exp_f(float x) {
-  x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+// The core of e^x for a float or a vector of floats (x already clamped to float range): n =
+// round(x / ln2) and the degree-7 Taylor polynomial of e^r, r = x - n ln2 with |r| <= ln2/2
+// (truncation error below 1e-8 relative). The caller scales by 2^n from the exponent bits.
+template <typename V>
+static inline __attribute__((always_inline)) V exp_core(V x, V& n) {
   const float shifter = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
-  const float t = x * 1.44269504088896341f + shifter;
-  const float n = t - shifter;
-  float r = x - n * 0.693145751953125f;
+  n = (x * 1.44269504088896341f + shifter) - shifter;
+  V r = x - n * 0.693145751953125f;
   r = r - n * 1.428606765330187045e-06f;
-  float p = 1.0f / 5040.0f;
+  V p = V{} + 1.0f / 5040.0f;
   p = p * r + 1.0f / 720.0f;
   p = p * r + 1.0f / 120.0f;
   p = p * r + 1.0f / 24.0f;
@@ -202,6 +202,14 @@ static inline __attribute__((always_inline)) float exp_f(float x) {
   p = p * r + 0.5f;
   p = p * r + 1.0f;
   p = p * r + 1.0f;
+  return p;
+}
+
+// e^x for x in float range: exp_core, times 2^n built from the exponent bits.
+static inline __attribute__((always_inline)) float exp_f(float x) {
+  x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+  float n;
+  const float p = exp_core(x, n);
   const int32_t bits = ((int32_t)n + 127) << 23;
   float scale;
   std::memcpy(&scale, &bits, sizeof scale);

@@ -29,18 +29,8 @@ static inline __attribute__((always_inline)) vf recip_v(vf x) {
 static inline __attribute__((always_inline)) vf exp_v(vf x) {
   x = x < -87.0f ? vf{} - 87.0f : x;
   x = x > 88.0f ? vf{} + 88.0f : x;
-  const float shifter = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
-  const vf n = (x * 1.44269504088896341f + shifter) - shifter;
-  vf r = x - n * 0.693145751953125f;
-  r = r - n * 1.428606765330187045e-06f;
-  vf p = vf{} + 1.0f / 5040.0f;
-  p = p * r + 1.0f / 720.0f;
-  p = p * r + 1.0f / 120.0f;
-  p = p * r + 1.0f / 24.0f;
-  p = p * r + 1.0f / 6.0f;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
+  vf n;
+  const vf p = exp_core(x, n);
   const vi bits = (__builtin_convertvector(n, vi) + 127) << 23;
   vf scale;
   std::memcpy(&scale, &bits, sizeof scale);
