@@ -79,6 +79,7 @@ test('a row reruns with the command the report gives to the numbers in the commi
   t.deepEqual(keep(again).map((m) => m.name), want.map((m) => m.name));
   for (const [i, m] of keep(again).entries()) {
     const rel = Math.abs(m.value - want[i]!.value) / Math.abs(want[i]!.value);
+    t.log(`${m.name}: relative difference ${rel.toExponential(1)}`); // the README quotes these
     t.true(rel < 1e-5, `${m.name}: ${m.value} against the stored ${want[i]!.value} (relative ${rel.toExponential(1)})`);
   }
 });
