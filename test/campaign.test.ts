@@ -4,12 +4,12 @@
 // committed checkpoint, logging exactly the rows of a run that was never interrupted.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { composeConfig } from '../src/config/index.js';
-import { readPlan, runLane, snapshotCampaign } from '../src/launch/campaign.js';
+import { readPlan, runLane, snapshotCampaign, startLanes, stopLanes } from '../src/launch/campaign.js';
 import { Db } from '../src/store/db.js';
 import { listCheckpoints } from '../src/train/checkpoint-file.js';
 import { TIMING_METRICS, train } from '../src/train/run.js';
@@ -73,6 +73,26 @@ test('a lane runs its lines, and started again resumes the interrupted sweep and
   const before = log.length;
   await runLane(path, root, 'a', new AbortController().signal, (l) => log.push(l));
   t.deepEqual(log.slice(before).map((l) => l.slice(0, 21)), ['line 1: sweep 1 finis', 'line 2: sweep 2 finis']);
+});
+
+test('a started lane runs at nice 19, and so does its scheduling group (autogroup), so it yields to interactive work', async (t) => {
+  const dir = worktree();
+  const root = folder();
+  const p = readPlan(plan(root, dir, { a: [`${TINY.join(' ')} train.steps=1000000 --db results/s.sqlite`] }), root);
+  const lanes = startLanes(p, join(ROOT, 'bin', 'run.js'));
+  try {
+    const pid = lanes.a!.pid;
+    // `taskset`/`nice` exec the lane in place: wait until the pid is node.
+    const stat = () => readFileSync(`/proc/${pid}/stat`, 'utf8');
+    for (let i = 0; i < 100 && !/^\d+ \(node\)/.test(stat()); i++) await new Promise((r) => setTimeout(r, 50));
+    const fields = stat().replace(/^.*\) /, '').split(' ');
+    t.is(Number(fields[16]), 19, 'nice (field 19 of /proc/PID/stat)');
+    const group = `/proc/${pid}/autogroup`;
+    if (existsSync(group)) t.regex(readFileSync(group, 'utf8'), /nice 19$/m);
+    else t.log('this kernel has no autogroup scheduling: nice alone ranks the lane');
+  } finally {
+    t.deepEqual(await stopLanes(p, 60_000), [], 'the lane stopped');
+  }
 });
 
 test('a snapshot committed and cloned: irnn run --resume continues from the committed checkpoint as if never interrupted', async (t) => {

@@ -140,6 +140,21 @@ export function liveLanes(plan: CampaignPlan): LaneState {
   return Object.fromEntries(Object.entries(readLanes(plan)).filter(([, l]) => pidAlive(l.pid)));
 }
 
+/** With Linux's autogroup scheduling (`/proc/sys/kernel/sched_autogroup_enabled`), a process's
+ *  nice value ranks it only against processes of its own session: a detached lane is a session
+ *  of its own, and at nice 19 it still took half of a core from an interactive shell's tests or
+ *  a benchmark. The nice of the lane's whole group (its sweeps and workers inherit it) is set
+ *  to 19 too; without autogroup the file is absent and nice alone does the job. */
+export function lowerAutogroup(pid: number): void {
+  const file = `/proc/${pid}/autogroup`;
+  if (!existsSync(file)) return;
+  try {
+    writeFileSync(file, '19');
+  } catch (e) {
+    process.emitWarning(`could not lower the scheduling group of lane process ${pid} (${file}): ${(e as Error).message}`);
+  }
+}
+
 /** Starts every lane that is not running, each as a detached process at nice 19 running
  *  `irnn campaign lane NAME` (pinned to its CPU when the plan gives one), its output appended to
  *  `.campaign/NAME.log` in the worktree. */
@@ -159,6 +174,7 @@ export function startLanes(plan: CampaignPlan, bin: string, only?: string[]): La
       stdio: ['ignore', fd, fd],
     });
     child.unref();
+    lowerAutogroup(child.pid!);
     state[name] = { pid: child.pid!, startedAt: new Date().toISOString(), log };
   }
   writeFileSync(lanesFile(plan), `${JSON.stringify(state, null, 2)}\n`);
