@@ -9,7 +9,9 @@
 //  - sweep throughput: a 20-job adding grid on 2 workers vs 20 PyTorch scripts two at a time
 // Options: --models irnn,lstm,gru --lengths 150,784 --runs N --rounds N --no-torch --no-unrolled
 //          --no-lm --no-sweep --sweep-steps N --openblas-coretype NAME (OPENBLAS_CORETYPE for the peer)
+//          --settle S (seconds to wait at the end for the 1-minute load to fall below 1; 240)
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
@@ -32,6 +34,7 @@ const { values: args } = parseArgs({
     'no-sweep': { type: 'boolean', default: false },
     'sweep-steps': { type: 'string', default: '300' },
     'openblas-coretype': { type: 'string' },
+    settle: { type: 'string', default: '240' },
   },
 });
 const RUNS = Number(args.runs);
@@ -61,6 +64,28 @@ function machineLine(): string {
 function uptimeLine(): string {
   const u = spawnSync('uptime', [], { encoding: 'utf8' }).stdout?.trim();
   return u || `load average: ${loadavg().map((l) => l.toFixed(2)).join(', ')}`;
+}
+
+/** CPU time of the whole machine (busy: user, nice, system, irq, softirq, steal) and of this
+ *  process with its finished children (the PyTorch peers), in clock ticks, from /proc (Linux);
+ *  null elsewhere. Their difference over a run is what other processes took while it ran. */
+function cpuTicks(): { machine: number; self: number } | null {
+  if (!existsSync('/proc/stat')) return null;
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = cpu;
+  const stat = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ').map(Number);
+  // Fields 14-17 of /proc/PID/stat (utime stime cutime cstime) are 11-14 after the comm field.
+  return { machine: user! + nice! + system! + irq! + softirq! + (steal ?? 0), self: stat[11]! + stat[12]! + stat[13]! + stat[14]! };
+}
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+
+/** Waits (up to `maxS` seconds) for the 1-minute load average to fall below 1: right after the
+ *  run it still counts the bench's own processes, so the end load is read once they have decayed
+ *  out of it. Returns the seconds waited. */
+async function settle(maxS: number): Promise<number> {
+  const t0 = performance.now();
+  while (loadavg()[0]! >= 1 && performance.now() - t0 < maxS * 1000) await new Promise((r) => setTimeout(r, 5000));
+  return (performance.now() - t0) / 1000;
 }
 
 /** Fraction of the per-core peak reached per CPU-second of the process (all its threads): how well
@@ -167,6 +192,7 @@ function lmTable(rows: LmRow[], pk: Peak, ok: boolean): string[] {
 }
 
 function peerLines(p: PeerInfo | null, torch: boolean): string[] {
+  if (args['no-torch']) return ['PyTorch: not run (--no-torch).'];
   if (!torch || !p) return ['PyTorch: not available (/usr/bin/python3 cannot import torch; Debian: apt-get install python3-torch libopenblas0-pthread).'];
   const env = p.coretype ? `OPENBLAS_CORETYPE=${p.coretype} (--openblas-coretype), OPENBLAS_L2_SIZE unset` : 'OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset';
   const lines = [
@@ -190,7 +216,7 @@ function peerLines(p: PeerInfo | null, torch: boolean): string[] {
 /** The goals, and whether this run met each: every recurrent row >= 5x PyTorch on 1 thread and
  *  >= 3x on 2; the T = 784 rows >= 50% of the per-core peak; lm_words >= 3x PyTorch on 1 thread
  *  (ours with the readout on 1 or on 2 threads); all on a machine whose load stayed below 1. */
-function goalLines(rnn: RnnRow[], lm: LmRow[], pk: Peak, ok: boolean, load: number): string[] {
+function goalLines(rnn: RnnRow[], lm: LmRow[], pk: Peak, ok: boolean, load: { start: number; end: number; others: number | null }): string[] {
   const verdict = (met: boolean | null) => (met === null ? 'not measured' : met ? 'met' : 'missed');
   const rows = rnn.map((r) => {
     const t1 = ok && r.torch1 ? r.torch1.wall / r.fused.wall : null;
@@ -218,7 +244,10 @@ function goalLines(rnn: RnnRow[], lm: LmRow[], pk: Peak, ok: boolean, load: numb
       return Number.isFinite(best) ? best >= 3 : null;
     })))} (${lmRatios.map((x) => `${x.m}, ours on ${x.threads} thread${x.threads > 1 ? 's' : ''}: ${f1(x.ratio ?? undefined)}x`).join(', ')})`);
   }
-  lines.push(`- load below 1 at start and end: ${load < 1 ? 'met' : `missed (${load.toFixed(1)}): timings taken under load are not results`}`);
+  const quiet = load.start < 1 && load.end < 1 && (load.others === null || load.others < 0.1);
+  lines.push(`- load below 1 at start and end, other processes under 0.1 core during the run: ${quiet ? 'met' : 'missed'} ` +
+    `(start ${load.start.toFixed(2)}, end ${load.end.toFixed(2)}, others ${load.others === null ? 'not measured' : `${load.others.toFixed(2)} core`})` +
+    `${quiet ? '' : ': timings taken under load are not results'}`);
   return lines;
 }
 
@@ -227,6 +256,7 @@ async function main(): Promise<void> {
   const torch = !args['no-torch'] && torchAvailable();
   const native = loadNativeKernel();
   const load0 = loadavg();
+  const ticks0 = cpuTicks();
   const uptime0 = uptimeLine();
   note(`start: ${uptime0}`);
   const started = performance.now();
@@ -246,6 +276,14 @@ async function main(): Promise<void> {
       `${f1(ours)} s | ${f1(perHour(ours), 0)} | ${f1(theirs ?? undefined)} s | ${f1(perHour(theirs), 0)} | ${theirs ? ratio(theirs, ours, ok) : '–'} |`;
     note(`sweep: ours ${f1(ours)} s, PyTorch ${f1(theirs ?? undefined)} s`);
   }
+  const wallS = (performance.now() - started) / 1000;
+  const ticks1 = cpuTicks();
+  // Other processes' CPU during the run, in cores (the machine's busy time minus this process's
+  // and its peers'): the load average cannot tell them from the bench itself.
+  const others = ticks0 && ticks1 ? Math.max(0, (ticks1.machine - ticks0.machine - (ticks1.self - ticks0.self)) / CLK_TCK / wallS) : null;
+  const loadRun = loadavg();
+  note(`run done in ${wallS.toFixed(0)} s; waiting up to ${args.settle} s for the 1-minute load to fall below 1`);
+  const waited = await settle(Number(args.settle));
   const load1 = loadavg();
   const uptime1 = uptimeLine();
   const impl = native ? `native addon (SIMD width ${native.simdWidth} floats)` : 'TypeScript loops (native addon not built)';
@@ -255,8 +293,10 @@ async function main(): Promise<void> {
       `by wall clock during this run (best of 5): ${f1(pk.wall[1])} on 1 core, ${f1(pk.wall[2])} on 2. ` +
       '"% of peak": the row\'s GFLOP per CPU-second of its process (all threads) over the per-core peak.',
     ...peerLines(peer, torch),
-    `Load average (1, 5, 15 min) ${load0.map((l) => l.toFixed(1)).join(' ')} at start, ${load1.map((l) => l.toFixed(1)).join(' ')} at end; ` +
-      `${((performance.now() - started) / 1000).toFixed(0)} s in all. Each row alternates ours and the peer's in ${ROUNDS} rounds; medians.`,
+    `Load average (1, 5, 15 min) ${load0.map((l) => l.toFixed(1)).join(' ')} at start, ${loadRun.map((l) => l.toFixed(1)).join(' ')} as the run ended ` +
+      `(the bench's own processes), ${load1.map((l) => l.toFixed(1)).join(' ')} ${waited.toFixed(0)} s later; ${wallS.toFixed(0)} s of measuring. ` +
+      `Other processes took ${others === null ? 'an unmeasured share (no /proc)' : `${others.toFixed(2)} core on average`} during the run ` +
+      `(the machine's busy CPU time minus the bench's and its peers'). Each row alternates ours and the peer's in ${ROUNDS} rounds; medians.`,
     `uptime at start: ${uptime0}`,
     `uptime at end:   ${uptime1}`,
     '',
@@ -274,7 +314,7 @@ async function main(): Promise<void> {
     out.push('', 'Sweep throughput (wall clock, process start, data, evaluation and the store included):', '',
       '| grid | irnn sweep --jobs 2 | jobs/hour | PyTorch, 2 at a time | jobs/hour | ours vs PyTorch |', '|---|---|---|---|---|---|', sweep);
   }
-  out.push('', ...goalLines(rnn, lm, pk, ok, Math.max(load0[0]!, load1[0]!)));
+  out.push('', ...goalLines(rnn, lm, pk, ok, { start: load0[0]!, end: load1[0]!, others }));
   console.log(out.join('\n'));
 }
 
