@@ -243,6 +243,13 @@ function goalLines(rnn: RnnRow[], lm: LmRow[], pk: Peak, ok: boolean, load: { st
       const best = Math.max(...lmRatios.filter((x) => x.m === m).map((x) => x.ratio ?? NaN));
       return Number.isFinite(best) ? best >= 3 : null;
     })))} (${lmRatios.map((x) => `${x.m}, ours on ${x.threads} thread${x.threads > 1 ? 's' : ''}: ${f1(x.ratio ?? undefined)}x`).join(', ')})`);
+    // What 3x would take: the step's arithmetic in a third of PyTorch's time, as a share of the peak.
+    const needed = Object.keys(LM_MODELS).map((m) => {
+      const peer = lm.find((x) => x.model === m && x.who === 'PyTorch' && x.threads === 1)?.step.wall;
+      const flops = 3 * lmForwardFlops(m, LM.B * LM.L);
+      return peer && ok ? `${m}: ${f1((100 * flops) / (peer / 3) / 1e6 / pk.perCore, 0)}%` : null;
+    }).filter(Boolean);
+    if (needed.length) lines.push(`  (3x PyTorch on 1 thread means the step's arithmetic at this share of the per-core peak: ${needed.join(', ')})`);
   }
   const quiet = load.start < 1 && load.end < 1 && (load.others === null || load.others < 0.1);
   lines.push(`- load below 1 at start and end, other processes under 0.1 core during the run: ${quiet ? 'met' : 'missed'} ` +
