@@ -12,7 +12,7 @@
 //          --settle S (seconds to wait at the end for the 1-minute load to fall below 1; 240)
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { loadNativeKernel, nativeAddon } from '../src/kernels/native.js';
@@ -57,8 +57,19 @@ function machineLine(): string {
   const model = /Model name:\s*(.+)/.exec(lscpu)?.[1]?.trim() ?? cpus()[0]?.model ?? 'unknown CPU';
   const flags = /Flags:\s*(.+)/.exec(lscpu)?.[1]?.split(/\s+/) ?? [];
   const simd = flags.includes('avx512f') ? 'AVX-512' : flags.includes('avx2') ? 'AVX2' : 'SSE';
-  return `${model} (${simd}), ${cpus().length} cores, Node ${process.versions.node}, tfjs ${tf.version_core}`;
+  const allowed = availableParallelism();
+  const pinned = allowed < cpus().length ? ` of which this process may use ${allowed} (CPU affinity: ${affinity()})` : '';
+  return `${model} (${simd}), ${cpus().length} cores${pinned}, Node ${process.versions.node}, tfjs ${tf.version_core}`;
 }
+
+/** The CPUs this process may run on (Linux: Cpus_allowed_list), as inherited from its parent:
+ *  a shell pinned with taskset confines every thread of the bench and of its peers. */
+function affinity(): string {
+  const status = existsSync('/proc/self/status') ? readFileSync('/proc/self/status', 'utf8') : '';
+  return /Cpus_allowed_list:\s*(\S+)/.exec(status)?.[1] ?? `${availableParallelism()} CPU(s)`;
+}
+/** Two-thread figures mean something only when two CPUs are allowed. */
+const TWO_CPUS = availableParallelism() >= 2;
 
 /** `uptime`'s line (the load the run started and ended under), or the load averages. */
 function uptimeLine(): string {
@@ -220,7 +231,7 @@ function goalLines(rnn: RnnRow[], lm: LmRow[], pk: Peak, ok: boolean, load: { st
   const verdict = (met: boolean | null) => (met === null ? 'not measured' : met ? 'met' : 'missed');
   const rows = rnn.map((r) => {
     const t1 = ok && r.torch1 ? r.torch1.wall / r.fused.wall : null;
-    const t2 = ok && r.torch2 ? r.torch2.wall / r.fused.wall : null;
+    const t2 = ok && r.torch2 && TWO_CPUS ? r.torch2.wall / r.fused.wall : null;
     const peakPct = (100 * rnnFlops(MODELS[r.model]!, r.T)) / r.fused.cpu / 1e6 / pk.perCore;
     return { r, t1, t2, peakPct };
   });
@@ -234,7 +245,8 @@ function goalLines(rnn: RnnRow[], lm: LmRow[], pk: Peak, ok: boolean, load: { st
     `- every recurrent row >= 5x PyTorch on 1 thread: ${verdict(all(rows.map((x) => (x.t1 === null ? null : x.t1 >= 5))))} ` +
       `(${rows.map((x) => `${x.r.model} ${x.r.T}: ${f1(x.t1 ?? undefined)}x`).join(', ')})`,
     `- every recurrent row >= 3x PyTorch on 2 threads: ${verdict(all(rows.map((x) => (x.t2 === null ? null : x.t2 >= 3))))} ` +
-      `(${rows.map((x) => `${x.r.model} ${x.r.T}: ${f1(x.t2 ?? undefined)}x`).join(', ')})`,
+      (TWO_CPUS ? `(${rows.map((x) => `${x.r.model} ${x.r.T}: ${f1(x.t2 ?? undefined)}x`).join(', ')})`
+        : `(this process may use ${availableParallelism()} CPU only (affinity ${affinity()}): its 2-thread rows ran on one core; run it unpinned, e.g. taskset -c 0-${cpus().length - 1})`),
     `- the T = 784 recurrence >= 50% of the measured peak: ${verdict(all(rows.filter((x) => x.r.T === 784).map((x) => x.peakPct >= 50)))} ` +
       `(${rows.filter((x) => x.r.T === 784).map((x) => `${x.r.model}: ${f1(x.peakPct, 0)}%`).join(', ') || 'no T = 784 row'})`,
   ];
