@@ -236,8 +236,9 @@ function goalLines(rnn: RnnRow[], lm: LmRow[], pk: Peak, ok: boolean, load: { st
     return { r, t1, t2, peakPct };
   });
   const all = (xs: (boolean | null)[]) => (xs.length === 0 || xs.some((x) => x === null) ? null : xs.every(Boolean));
+  const peer1 = (m: string) => lm.find((x) => x.model === m && x.who === 'PyTorch' && x.threads === 1)?.step.wall;
   const lmRatios = Object.keys(LM_MODELS).flatMap((m) => {
-    const peer = lm.find((x) => x.model === m && x.who === 'PyTorch' && x.threads === 1)?.step.wall;
+    const peer = peer1(m);
     return lm.filter((x) => x.model === m && x.who === 'irnn-harness').map((x) => ({ m, threads: x.threads, ratio: ok && peer ? peer / x.step.wall : null }));
   });
   const lines = [
@@ -257,7 +258,7 @@ function goalLines(rnn: RnnRow[], lm: LmRow[], pk: Peak, ok: boolean, load: { st
     })))} (${lmRatios.map((x) => `${x.m}, ours on ${x.threads} thread${x.threads > 1 ? 's' : ''}: ${f1(x.ratio ?? undefined)}x`).join(', ')})`);
     // What 3x would take: the step's arithmetic in a third of PyTorch's time, as a share of the peak.
     const needed = Object.keys(LM_MODELS).map((m) => {
-      const peer = lm.find((x) => x.model === m && x.who === 'PyTorch' && x.threads === 1)?.step.wall;
+      const peer = peer1(m);
       const flops = 3 * lmForwardFlops(m, LM.B * LM.L);
       return peer && ok ? `${m}: ${f1((100 * flops) / (peer / 3) / 1e6 / pk.perCore, 0)}%` : null;
     }).filter(Boolean);

@@ -32,8 +32,7 @@ function tableAfter(lines: string[], from: number): { header: string[]; rows: st
 }
 
 /** A report's "At a glance" table. */
-function glanceOf(store: string, md: string): { header: string[]; rows: string[][] } {
-  const lines = md.split('\n');
+function glanceOf(store: string, lines: string[]): { header: string[]; rows: string[][] } {
   const at = lines.indexOf('## At a glance');
   const t = at < 0 ? null : tableAfter(lines, at);
   if (!t || t.header.length === 0) throw new Error(`reports/repro/${store}.md has no "At a glance" table`);
@@ -43,7 +42,7 @@ function glanceOf(store: string, md: string): { header: string[]; rows: string[]
 /** One report's rows for the README: store, the glance row, and the rerun command. */
 export function reportRows(store: string, md: string): string[][] {
   const lines = md.split('\n');
-  const glance = glanceOf(store, md).rows;
+  const glance = glanceOf(store, lines).rows;
   // "## Task: TITLE" ... "### Best setting per model": model, setting, ..., `command`.
   const commands = new Map<string, string>();
   let task = '';
@@ -63,7 +62,7 @@ export function reportRows(store: string, md: string): string[][] {
 /** The whole table, its header taken from the first report's glance header. */
 export function readmeTable(reportsDir: string): string {
   const mds = README_STORES.map((s) => [s, readFileSync(join(reportsDir, `${s}.md`), 'utf8')] as const);
-  const header = ['store', ...glanceOf(mds[0]![0], mds[0]![1]).header, 'rerun (`npx irnn run ... --db mine.sqlite`)'];
+  const header = ['store', ...glanceOf(mds[0]![0], mds[0]![1].split('\n')).header, 'rerun (`npx irnn run ... --db mine.sqlite`)'];
   const rows = mds.flatMap(([s, md]) => reportRows(s, md));
   return [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
