@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { composeConfig } from '../src/config/index.js';
-import { readPlan, runLane, snapshotCampaign, startLanes, stopLanes } from '../src/launch/campaign.js';
+import { ensureWorktree, readPlan, runLane, snapshotCampaign, startLanes, stopLanes } from '../src/launch/campaign.js';
 import { Db } from '../src/store/db.js';
 import { listCheckpoints } from '../src/train/checkpoint-file.js';
 import { TIMING_METRICS, train } from '../src/train/run.js';
@@ -31,10 +31,10 @@ function worktree(): string {
   return dir;
 }
 
-function plan(root: string, dir: string, lanes: Record<string, string[]>): string {
+function plan(root: string, dir: string, lanes: Record<string, string[]>, ref = 'HEAD'): string {
   const path = join(root, 'campaign.yaml');
   const body = Object.entries(lanes).map(([n, ls]) => `  ${n}:\n${ls.map((l) => `    - ${l}\n`).join('')}`).join('');
-  writeFileSync(path, `ref: HEAD\ndir: ${dir}\nlanes:\n${body}`);
+  writeFileSync(path, `ref: ${ref}\ndir: ${dir}\nlanes:\n${body}`);
   return path;
 }
 
@@ -131,4 +131,37 @@ test('a snapshot committed and cloned: irnn run --resume continues from the comm
   t.is(straight.status, 'finished');
   t.deepEqual(await rows(db, 1), await rows(twin, 1));
   t.false(existsSync(await runCheckpointDir(db, 1)) && readdirSync(await runCheckpointDir(db, 1)).length > 0, 'a finished run keeps no checkpoint');
+});
+
+test('a worktree made at a commit older than any committed checkpoint gets the checkpoint of each unfinished run where its store looks; an unknown ref is one clear error', async (t) => {
+  const repo = folder();
+  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=a@b', '-c', 'user.name=a', ...args], { cwd: repo, encoding: 'utf8' }).trim();
+  git('init', '-q');
+  copyFileSync(join(ROOT, '.gitignore'), join(repo, '.gitignore'));
+  writeFileSync(join(repo, 'package-lock.json'), '{}\n');
+  git('add', '-A');
+  git('commit', '-q', '-m', 'before any results');
+  const first = git('rev-parse', 'HEAD');
+  mkdirSync(join(repo, 'node_modules')); // installed (ignored): the worktree copies it, the locks being equal
+  // the checkout holds a store with an interrupted run and its checkpoint (as a snapshot leaves them)
+  const overrides = [...TINY, 'train.steps=400'];
+  const db = join(repo, 'results/repro/x.sqlite');
+  mkdirSync(join(repo, 'results/repro'), { recursive: true });
+  const store = await Db.open(db);
+  const controller = new AbortController();
+  const r = await train({ resolved: composeConfig({ overrides }), db: store, signal: controller.signal, events: { onStep: (e) => e.step === 60 && controller.abort() } });
+  await store.close();
+  t.is(r.status, 'interrupted');
+  const line = [`${overrides.join(' ')} --db results/repro/x.sqlite`];
+
+  const bad = plan(repo, join(folder(), 'wt'), { a: line }, 'no-such-tag');
+  await t.throwsAsync(ensureWorktree(readPlan(bad, repo), () => {}), { message: /ref 'no-such-tag' is not a commit of this repository/ });
+
+  const wt = join(folder(), 'wt');
+  const made = await ensureWorktree(readPlan(plan(repo, wt, { a: line }, first), repo), () => {});
+  t.deepEqual(made, { created: true, commit: first });
+  const inWorktree = await runCheckpointDir(join(wt, 'results/repro/x.sqlite'), 1);
+  t.deepEqual(listCheckpoints(inWorktree).map((c) => c.step), listCheckpoints(await runCheckpointDir(db, 1)).map((c) => c.step));
+  t.true(listCheckpoints(inWorktree).length > 0);
+  t.deepEqual(readdirSync(join(wt, 'results/repro/checkpoints')), ['x.sqlite'], 'nothing dropped a level');
 });

@@ -7,7 +7,7 @@
 // copies the stores (a consistent copy each) and the newest checkpoint of every unfinished run
 // into the repository's checkout, ready to commit; a fresh clone then continues from there.
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { Db } from '../store/db.js';
@@ -95,11 +95,16 @@ function run(cmd: string, args: string[], cwd: string, log: (l: string) => void)
   });
 }
 
+/** What the native addon is built from (scripts/build-native.mjs). */
+const NATIVE_SOURCES = ['native', 'binding.gyp', 'scripts/build-native.mjs'];
+
 /** Makes the worktree at `ref` if it is not there (installing its packages, and bringing the
  *  checkout's stores and checkpoints into it: they are the newest evidence), or checks that the
  *  one there is at `ref`. */
 export async function ensureWorktree(plan: CampaignPlan, log: (l: string) => void): Promise<{ created: boolean; commit: string }> {
-  const commit = await git(plan.root, ['rev-parse', `${plan.ref}^{commit}`]);
+  const commit = await git(plan.root, ['rev-parse', '--verify', '--quiet', `${plan.ref}^{commit}`]).catch(() => {
+    throw new UserError(`${plan.path}: ref '${plan.ref}' is not a commit of this repository (tags do not always travel with a copy of it: pin a full commit hash)`);
+  });
   if (existsSync(plan.dir)) {
     const at = await git(plan.dir, ['rev-parse', 'HEAD']);
     if (at !== commit) throw new UserError(`the worktree ${plan.dir} is at ${at.slice(0, 12)}, the plan pins ${plan.ref} (${commit.slice(0, 12)}): stop the campaign, snapshot it, and remove the worktree (git worktree remove) first`);
@@ -110,7 +115,13 @@ export async function ensureWorktree(plan: CampaignPlan, log: (l: string) => voi
   if (sameLock) {
     // The same lock file: the installed packages are the ones npm ci would install.
     await run('cp', ['-a', join(plan.root, 'node_modules'), plan.dir], plan.root, log);
-    if (existsSync(join(plan.root, 'build'))) await run('cp', ['-a', join(plan.root, 'build'), plan.dir], plan.root, log);
+    // The native kernels are the checkout's only when their sources are the same at both commits;
+    // otherwise the worktree builds its own (a run resumed on other kernels would not log what it
+    // would have logged).
+    const head = await git(plan.root, ['rev-parse', 'HEAD']);
+    const sameNative = await git(plan.root, ['diff', '--quiet', head, commit, '--', ...NATIVE_SOURCES]).then(() => true, () => false);
+    if (!sameNative) await run(process.execPath, ['scripts/build-native.mjs'], plan.dir, log);
+    else if (existsSync(join(plan.root, 'build'))) await run('cp', ['-a', join(plan.root, 'build'), plan.dir], plan.root, log);
   } else {
     await run('npm', ['ci', '--no-audit', '--no-fund'], plan.dir, log);
   }
@@ -120,7 +131,26 @@ export async function ensureWorktree(plan: CampaignPlan, log: (l: string) => voi
     mkdirSync(dirname(join(plan.dir, db)), { recursive: true });
     copyFileSync(from, join(plan.dir, db));
     const ck = storeCheckpointsDir(from);
-    if (existsSync(ck)) await run('cp', ['-a', ck, join(plan.dir, dirname(db), 'checkpoints')], plan.root, log);
+    // Into checkpoints/<store>/ exactly, whether or not the commit has a checkpoints folder (with
+    // none, `cp -a` into checkpoints/ would drop the store's level and the runs would start over).
+    if (existsSync(ck)) {
+      log(`copying ${ck} -> ${join(plan.dir, dirname(db), 'checkpoints', basename(ck))}`);
+      cpSync(ck, join(plan.dir, dirname(db), 'checkpoints', basename(ck)), { recursive: true, preserveTimestamps: true });
+    }
+    // Each unfinished run whose checkpoint the checkout holds must find it in the worktree, or its
+    // lane would start it again from step 0.
+    const copy = await Db.openReadOnly(join(plan.dir, db));
+    try {
+      for (const r of await listRuns(copy)) {
+        if (r.status === 'finished' || r.status === 'diverged' || r.status === 'failed') continue;
+        const had = listCheckpoints(checkpointDir(from, r)!).pop();
+        if (had && !listCheckpoints(checkpointDir(join(plan.dir, db), r)!).length) {
+          throw new UserError(`run ${r.id} of ${db}: its checkpoint ${had.path} did not reach the worktree ${plan.dir}; remove the worktree (git worktree remove --force) and start again`);
+        }
+      }
+    } finally {
+      await copy.close();
+    }
   }
   return { created: true, commit };
 }
