@@ -81,7 +81,7 @@ test('a job told to pause whose worker dies before it reports ends interrupted; 
       },
     };
     const r = await launchLocal({ db, sweepId, jobs, workers: 2, scheduler, events: { onJobStart: (e) => pids.set(e.idx, e.pid) } });
-    t.deepEqual(r.outcomes.map((o) => `${o.idx} ${o.status}`).sort(), [`${told} interrupted`, `${3 - told!} finished`]);
+    t.deepEqual(r.outcomes.map((o) => `${o.idx} ${o.status}`).sort(), [`${told} interrupted`, `${3 - told!} finished`].sort());
     t.is(r.stopped, 'done');
   } finally {
     await db.close();
