@@ -2,9 +2,11 @@
 // continues the interrupted jobs' own runs from their checkpoints (first step after resuming past
 // 0, metric rows equal to an uninterrupted sweep's); a sweep started with --rerun reruns on resume
 // too; a run lost between its creation and its job's link is found by heartbeat; and creating a
-// run and linking it to its job is one transaction.
+// run and linking it to its job is one transaction; a job whose recorded checkpoint is gone says
+// so before it starts over.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { composeConfig, configHash } from '../src/config/index.js';
 import { runSweep } from '../src/launch/index.js';
@@ -12,7 +14,7 @@ import { Db } from '../src/store/db.js';
 import { createRun } from '../src/store/runs.js';
 import { claimJob, createSweep, linkJobRun } from '../src/store/sweeps.js';
 import { TIMING_METRICS } from '../src/train/run.js';
-import { irnn, irnnDetached, query, tmpDb } from './sweep-helpers.js';
+import { irnn, irnnDetached, query, runCheckpointDir, tmpDb } from './sweep-helpers.js';
 import { sleep } from '../src/util/time.js';
 
 const TINY = ['task.seq_len=20', 'model.hidden=16', 'task.test_size=50'];
@@ -127,4 +129,22 @@ test('a run and its job link are written in one transaction: a failed link leave
   const id = await createRun(store, newRun, (runId) => linkJobRun(store, sweepId, 1, runId));
   t.deepEqual(await store.all('SELECT run_id FROM sweep_jobs'), [{ run_id: id }]);
   await store.close();
+});
+
+test('a job whose recorded checkpoint is gone says so when the sweep is resumed, and starts again from step 0', async (t) => {
+  const db = tmpDb();
+  const child = irnnDetached(['sweep', 'seed=7', 'train.steps=3000', 'train.eval_every=50', 'train.checkpoint_every=100', ...TINY, '--db', db]);
+  let step = 0;
+  for (let i = 0; i < 2400 && step < 200; i++) {
+    await sleep(50);
+    step = (await query<{ s: number | null }>(db, "SELECT MAX(checkpoint_step) AS s FROM runs WHERE status = 'running'").catch(() => []))[0]?.s ?? 0;
+  }
+  t.true(step >= 200, 'the job wrote checkpoints');
+  process.kill(-child.pid!, 'SIGKILL');
+  await sleep(300);
+  rmSync(await runCheckpointDir(db, 1), { recursive: true, force: true });
+  const resumed = await irnn(['sweep', '--resume', '1', '--db', db]);
+  t.is(resumed.code, 0, resumed.stderr);
+  t.regex(resumed.stderr, /run 1 recorded a checkpoint at step \d+ \(.+\) that is not there: its job starts again from step 0/);
+  t.notRegex(resumed.stderr, /continues from its checkpoint/);
 });

@@ -205,7 +205,12 @@ export async function planResume(
   const code = o.only ?? currentCode();
   const checkpointOf = o.checkpointOf ?? (async (id: number) => {
     const run = await getRun(db, id);
-    return run ? runCheckpoint(db, run, o.warn) : null;
+    if (!run) return null;
+    const found = runCheckpoint(db, run, o.warn);
+    // A checkpoint the store recorded but that is gone (not copied with the store, or deleted):
+    // said aloud, since the job now starts over.
+    if (!found && run.checkpoint) o.warn?.(`run ${id} recorded a checkpoint at step ${run.checkpoint.step} (${run.checkpoint.path}) that is not there: its job starts again from step 0`);
+    return found;
   });
   const jobs: PlannedJob[] = [];
   const paused: PlannedJob[] = [];
