@@ -115,11 +115,10 @@ export async function ensureWorktree(plan: CampaignPlan, log: (l: string) => voi
   if (sameLock) {
     // The same lock file: the installed packages are the ones npm ci would install.
     await run('cp', ['-a', join(plan.root, 'node_modules'), plan.dir], plan.root, log);
-    // The native kernels are the checkout's only when their sources are the same at both commits;
-    // otherwise the worktree builds its own (a run resumed on other kernels would not log what it
-    // would have logged).
-    const head = await git(plan.root, ['rev-parse', 'HEAD']);
-    const sameNative = await git(plan.root, ['diff', '--quiet', head, commit, '--', ...NATIVE_SOURCES]).then(() => true, () => false);
+    // The native kernels are the checkout's only when the checkout's sources of them (as they
+    // are on disk, edits included) are the commit's; otherwise the worktree builds its own (a run
+    // resumed on other kernels would not log what it would have logged).
+    const sameNative = await git(plan.root, ['diff', '--quiet', commit, '--', ...NATIVE_SOURCES]).then(() => true, () => false);
     if (!sameNative) await run(process.execPath, ['scripts/build-native.mjs'], plan.dir, log);
     else if (existsSync(join(plan.root, 'build'))) await run('cp', ['-a', join(plan.root, 'build'), plan.dir], plan.root, log);
   } else {
