@@ -4,7 +4,7 @@
 // committed checkpoint, logging exactly the rows of a run that was never interrupted.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -133,7 +133,7 @@ test('a snapshot committed and cloned: irnn run --resume continues from the comm
   t.false(existsSync(await runCheckpointDir(db, 1)) && readdirSync(await runCheckpointDir(db, 1)).length > 0, 'a finished run keeps no checkpoint');
 });
 
-test('a worktree made at a commit older than any committed checkpoint gets the checkpoint of each unfinished run where its store looks; an unknown ref is one clear error', async (t) => {
+test('a worktree made at a commit older than any committed checkpoint gets the checkpoint of each unfinished run where its store looks; an unknown ref or a half-made worktree is one clear error', async (t) => {
   const repo = folder();
   const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=a@b', '-c', 'user.name=a', ...args], { cwd: repo, encoding: 'utf8' }).trim();
   git('init', '-q');
@@ -164,4 +164,9 @@ test('a worktree made at a commit older than any committed checkpoint gets the c
   t.deepEqual(listCheckpoints(inWorktree).map((c) => c.step), listCheckpoints(await runCheckpointDir(db, 1)).map((c) => c.step));
   t.true(listCheckpoints(inWorktree).length > 0);
   t.deepEqual(readdirSync(join(wt, 'results/repro/checkpoints')), ['x.sqlite'], 'nothing dropped a level');
+  // Started again: the made worktree is used; one left half-made (no ready mark) is refused.
+  const again = readPlan(plan(repo, wt, { a: line }, first), repo);
+  t.deepEqual(await ensureWorktree(again, () => {}), { created: false, commit: first });
+  rmSync(join(wt, '.campaign', 'worktree-ready'));
+  await t.throwsAsync(ensureWorktree(again, () => {}), { message: /was left half-made/ });
 });

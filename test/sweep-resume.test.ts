@@ -145,6 +145,8 @@ test('a job whose recorded checkpoint is gone says so when the sweep is resumed,
   rmSync(await runCheckpointDir(db, 1), { recursive: true, force: true });
   const resumed = await irnn(['sweep', '--resume', '1', '--db', db]);
   t.is(resumed.code, 0, resumed.stderr);
-  t.regex(resumed.stderr, /run 1 recorded a checkpoint at step \d+ \(.+\) that is not there: its job starts again from step 0/);
+  t.regex(resumed.stderr, /run 1 recorded a checkpoint at step \d+ \(.+\) and none can be used now: its job starts again from step 0/);
   t.notRegex(resumed.stderr, /continues from its checkpoint/);
+  const runs = await query<{ id: number; status: string; resumes_json: string | null }>(db, 'SELECT id, status, resumes_json FROM runs ORDER BY id');
+  t.deepEqual(runs.map((r) => `${r.id} ${r.status} ${r.resumes_json}`), ['1 interrupted null', '2 finished null'], 'the job ran again in a run of its own, from step 0');
 });

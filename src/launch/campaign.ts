@@ -95,8 +95,11 @@ function run(cmd: string, args: string[], cwd: string, log: (l: string) => void)
   });
 }
 
-/** What the native addon is built from (scripts/build-native.mjs). */
+/** What the native addon is built from (scripts/build-native.mjs), and what it builds. */
 const NATIVE_SOURCES = ['native', 'binding.gyp', 'scripts/build-native.mjs'];
+const ADDON = join('build', 'Release', 'irnn_kernels.node');
+/** Written last when a worktree has been made: one without it was left half-made. */
+const READY = join('.campaign', 'worktree-ready');
 
 /** Makes the worktree at `ref` if it is not there (installing its packages, and bringing the
  *  checkout's stores and checkpoints into it: they are the newest evidence), or checks that the
@@ -108,9 +111,18 @@ export async function ensureWorktree(plan: CampaignPlan, log: (l: string) => voi
   if (existsSync(plan.dir)) {
     const at = await git(plan.dir, ['rev-parse', 'HEAD']);
     if (at !== commit) throw new UserError(`the worktree ${plan.dir} is at ${at.slice(0, 12)}, the plan pins ${plan.ref} (${commit.slice(0, 12)}): stop the campaign, snapshot it, and remove the worktree (git worktree remove) first`);
+    if (!existsSync(join(plan.dir, READY))) throw new UserError(`the worktree ${plan.dir} was left half-made (no ${READY}): remove it (git worktree remove --force ${plan.dir}) and start again`);
     return { created: false, commit };
   }
   await run('git', ['worktree', 'add', '--detach', plan.dir, commit], plan.root, log);
+  await fillWorktree(plan, commit, log);
+  mkdirSync(dirname(join(plan.dir, READY)), { recursive: true });
+  writeFileSync(join(plan.dir, READY), `${commit}\n`);
+  return { created: true, commit };
+}
+
+/** Packages, native kernels, stores and checkpoints of a new worktree (throws on any gap). */
+async function fillWorktree(plan: CampaignPlan, commit: string, log: (l: string) => void): Promise<void> {
   const sameLock = existsSync(join(plan.root, 'node_modules')) && readFileSync(join(plan.root, 'package-lock.json'), 'utf8') === readFileSync(join(plan.dir, 'package-lock.json'), 'utf8');
   if (sameLock) {
     // The same lock file: the installed packages are the ones npm ci would install.
@@ -123,6 +135,11 @@ export async function ensureWorktree(plan: CampaignPlan, log: (l: string) => voi
     else if (existsSync(join(plan.root, 'build'))) await run('cp', ['-a', join(plan.root, 'build'), plan.dir], plan.root, log);
   } else {
     await run('npm', ['ci', '--no-audit', '--no-fund'], plan.dir, log);
+  }
+  // The build falls back to the TypeScript kernels without failing: where the checkout has the
+  // native kernels, the worktree must have them too.
+  if (existsSync(join(plan.root, ADDON)) && !existsSync(join(plan.dir, ADDON))) {
+    throw new UserError(`the worktree ${plan.dir} has no native kernels (${ADDON}; see build/native-build.log there) where the checkout has them: remove it (git worktree remove --force ${plan.dir}) and start again`);
   }
   for (const db of storesOf(plan)) {
     const from = join(plan.root, db);
@@ -151,7 +168,6 @@ export async function ensureWorktree(plan: CampaignPlan, log: (l: string) => voi
       await copy.close();
     }
   }
-  return { created: true, commit };
 }
 
 type LaneState = Record<string, { pid: number; startedAt: string; log: string }>;

@@ -205,12 +205,7 @@ export async function planResume(
   const code = o.only ?? currentCode();
   const checkpointOf = o.checkpointOf ?? (async (id: number) => {
     const run = await getRun(db, id);
-    if (!run) return null;
-    const found = runCheckpoint(db, run, o.warn);
-    // A checkpoint the store recorded but that is gone (not copied with the store, or deleted):
-    // said aloud, since the job now starts over.
-    if (!found && run.checkpoint) o.warn?.(`run ${id} recorded a checkpoint at step ${run.checkpoint.step} (${run.checkpoint.path}) that is not there: its job starts again from step 0`);
-    return found;
+    return run ? runCheckpoint(db, run, o.warn) : null;
   });
   const jobs: PlannedJob[] = [];
   const paused: PlannedJob[] = [];
@@ -225,6 +220,12 @@ export async function planResume(
     if (step === 'adopt') {
       await endJob(db, sweepId, j.idx, { status: status as 'finished' | 'diverged', runId });
       continue;
+    }
+    if (step === 'restart' && runId !== null && status !== 'failed' && !o.checkpointOf) {
+      // A checkpoint the store recorded that cannot be used now (not copied with the store,
+      // deleted, or unreadable): said aloud, since the job starts over.
+      const recorded = (await getRun(db, runId))?.checkpoint;
+      if (recorded) o.warn?.(`run ${runId} recorded a checkpoint at step ${recorded.step} (${recorded.path}) and none can be used now: its job starts again from step 0`);
     }
     if (step === 'paused') {
       paused.push({ ...planned, resume: runId! });
