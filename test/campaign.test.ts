@@ -75,6 +75,28 @@ test('a lane runs its lines, and started again resumes the interrupted sweep and
   t.deepEqual(log.slice(before).map((l) => l.slice(0, 21)), ['line 1: sweep 1 finis', 'line 2: sweep 2 finis']);
 });
 
+test('a line put anywhere in the list of a running lane is taken up once the running line ends', async (t) => {
+  const dir = worktree();
+  const root = folder();
+  const first = `${TINY.join(' ')} train.steps=100 seed=0 --db results/s.sqlite`;
+  const long = `${TINY.join(' ')} train.steps=2000 seed=1 --db results/s.sqlite`;
+  const added = `${TINY.join(' ')} train.steps=100 seed=2 --db results/s.sqlite`;
+  const path = plan(root, dir, { a: [first, long] });
+  const db = join(dir, 'results/s.sqlite');
+  // While the second line runs, a line goes in at the top (before lines already passed).
+  let edited = false;
+  const watch = setInterval(async () => {
+    const r = await query<{ step: number }>(db, 'SELECT step FROM runs WHERE seed = 1').catch(() => []);
+    if (!edited && (r[0]?.step ?? 0) >= 100) edited = (plan(root, dir, { a: [added, first, long] }), true);
+  }, 100);
+  const log: string[] = [];
+  await runLane(path, root, 'a', new AbortController().signal, (l) => log.push(l));
+  clearInterval(watch);
+  t.true(edited, 'the plan was edited while the long line ran');
+  const runs = await query<{ seed: number; status: string }>(db, 'SELECT seed, status FROM runs ORDER BY id');
+  t.deepEqual(runs.map((r) => `${r.seed} ${r.status}`), ['0 finished', '1 finished', '2 finished'], log.join('\n'));
+});
+
 test('a started lane runs at nice 19, and so does its scheduling group (autogroup), so it yields to interactive work', async (t) => {
   const dir = worktree();
   const root = folder();

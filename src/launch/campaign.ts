@@ -248,34 +248,46 @@ async function sweepOf(dbPath: string, command: string): Promise<{ id: number; s
   }
 }
 
-/** One lane: its lines in order (the plan is read again before each, so lines added to a running
- *  lane are taken up), each a sweep started, resumed or passed over, in the worktree with its
- *  code. Ends after the last line, or when `signal` aborts (the running sweep gets one SIGINT). */
+/** One lane: its lines in order, each a sweep started, resumed or passed over, in the worktree with
+ *  its code. Before each, the plan is read again and the lane takes its first line that is neither
+ *  done (its sweep finished or failed) nor already run by this lane process, so lines may be added,
+ *  moved or removed anywhere in a running lane's list. Ends when no such line is left, or when
+ *  `signal` aborts (the running sweep gets one SIGINT). */
 export async function runLane(planPath: string, root: string, name: string, signal: AbortSignal, log: (l: string) => void): Promise<void> {
-  for (let i = 0; !signal.aborted; i++) {
+  const tried = new Set<string>();
+  const said = new Set<string>();
+  while (!signal.aborted) {
     const plan = readPlan(planPath, root);
-    const line = plan.lanes[name]?.[i];
-    if (!line) break;
-    const args = sweepArgs(line);
-    const db = dbOf(args)!;
-    const command = ['irnn', 'sweep', ...args].join(' ');
-    const found = await sweepOf(join(plan.dir, db), command);
-    if (found?.status === 'finished') {
-      log(`line ${i + 1}: sweep ${found.id} finished: ${command}`);
-      continue;
+    let next: { n: number; args: string[]; db: string; command: string; id: number | null } | null = null;
+    for (const [i, line] of (plan.lanes[name] ?? []).entries()) {
+      const args = sweepArgs(line);
+      const db = dbOf(args)!;
+      const command = ['irnn', 'sweep', ...args].join(' ');
+      if (tried.has(command)) continue;
+      const found = await sweepOf(join(plan.dir, db), command);
+      if (found?.status === 'finished' || found?.status === 'failed') {
+        if (!said.has(command)) {
+          said.add(command);
+          log(found.status === 'finished'
+            ? `line ${i + 1}: sweep ${found.id} finished: ${command}`
+            : `line ${i + 1}: sweep ${found.id} failed (irnn sweeps show ${found.id} --db ${db}); passed over: ${command}`);
+        }
+        continue;
+      }
+      next = { n: i + 1, args, db, command, id: found?.id ?? null };
+      break;
     }
-    if (found?.status === 'failed') {
-      log(`line ${i + 1}: sweep ${found.id} failed (irnn sweeps show ${found.id} --db ${db}); passed over: ${command}`);
-      continue;
-    }
-    const argv = found ? ['sweep', '--resume', String(found.id), '--db', db, '--jobs', args[args.indexOf('--jobs') + 1]!] : ['sweep', ...args];
-    log(`line ${i + 1}: ${new Date().toISOString()} irnn ${argv.join(' ')}`);
+    if (!next) break;
+    tried.add(next.command);
+    const { n, args, db, id } = next;
+    const argv = id !== null ? ['sweep', '--resume', String(id), '--db', db, '--jobs', args[args.indexOf('--jobs') + 1]!] : ['sweep', ...args];
+    log(`line ${n}: ${new Date().toISOString()} irnn ${argv.join(' ')}`);
     const child = spawn(process.execPath, [join(plan.dir, 'bin', 'run.js'), ...argv], { cwd: plan.dir, stdio: 'inherit' });
     const forward = () => child.kill('SIGINT');
     signal.addEventListener('abort', forward, { once: true });
     const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
     signal.removeEventListener('abort', forward);
-    log(`line ${i + 1}: ${new Date().toISOString()} exited with ${code}`);
+    log(`line ${n}: ${new Date().toISOString()} exited with ${code}`);
   }
 }
 
