@@ -4,9 +4,9 @@
 // committed checkpoint, logging exactly the rows of a run that was never interrupted.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { composeConfig } from '../src/config/index.js';
 import { ensureWorktree, readPlan, runLane, snapshotCampaign, startLanes, stopLanes } from '../src/launch/campaign.js';
@@ -31,10 +31,25 @@ function worktree(): string {
   return dir;
 }
 
+/** A store at `path` holding one run of `overrides` interrupted at step `at`, with its checkpoints. */
+async function interruptedRun(path: string, overrides: string[], at: number): Promise<string> {
+  mkdirSync(dirname(path), { recursive: true });
+  const store = await Db.open(path);
+  const controller = new AbortController();
+  try {
+    const r = await train({ resolved: composeConfig({ overrides }), db: store, signal: controller.signal, events: { onStep: (e) => e.step === at && controller.abort() } });
+    return r.status;
+  } finally {
+    await store.close();
+  }
+}
+
 function plan(root: string, dir: string, lanes: Record<string, string[]>, ref = 'HEAD'): string {
   const path = join(root, 'campaign.yaml');
   const body = Object.entries(lanes).map(([n, ls]) => `  ${n}:\n${ls.map((l) => `    - ${l}\n`).join('')}`).join('');
-  writeFileSync(path, `ref: ${ref}\ndir: ${dir}\nlanes:\n${body}`);
+  // Written whole and renamed into place: a running lane reading it never sees half a plan.
+  writeFileSync(`${path}.tmp`, `ref: ${ref}\ndir: ${dir}\nlanes:\n${body}`);
+  renameSync(`${path}.tmp`, path);
   return path;
 }
 
@@ -124,12 +139,7 @@ test('a snapshot committed and cloned: irnn run --resume continues from the comm
   copyFileSync(join(ROOT, '.gitignore'), join(repo, '.gitignore'));
   const overrides = [...TINY, 'train.steps=400'];
   const live = join(dir, 'results/repro/x.sqlite');
-  mkdirSync(join(dir, 'results/repro'), { recursive: true });
-  const store = await Db.open(live);
-  const controller = new AbortController();
-  const r = await train({ resolved: composeConfig({ overrides }), db: store, signal: controller.signal, events: { onStep: (e) => e.step === 230 && controller.abort() } });
-  await store.close();
-  t.is(r.status, 'interrupted');
+  t.is(await interruptedRun(live, overrides, 230), 'interrupted');
   t.deepEqual(listCheckpoints(await runCheckpointDir(live, 1)).map((c) => c.step), [200, 230], 'two kept on the machine');
 
   const path = plan(repo, dir, { a: [`${overrides.join(' ')} --db results/repro/x.sqlite`] });
@@ -168,12 +178,7 @@ test('a worktree made at a commit older than any committed checkpoint gets the c
   // the checkout holds a store with an interrupted run and its checkpoint (as a snapshot leaves them)
   const overrides = [...TINY, 'train.steps=400'];
   const db = join(repo, 'results/repro/x.sqlite');
-  mkdirSync(join(repo, 'results/repro'), { recursive: true });
-  const store = await Db.open(db);
-  const controller = new AbortController();
-  const r = await train({ resolved: composeConfig({ overrides }), db: store, signal: controller.signal, events: { onStep: (e) => e.step === 60 && controller.abort() } });
-  await store.close();
-  t.is(r.status, 'interrupted');
+  t.is(await interruptedRun(db, overrides, 60), 'interrupted');
   const line = [`${overrides.join(' ')} --db results/repro/x.sqlite`];
 
   const bad = plan(repo, join(folder(), 'wt'), { a: line }, 'no-such-tag');
