@@ -13,7 +13,7 @@ import test from 'ava';
 import { Queue, Worker } from 'bullmq';
 import { packShard, runJobToShard, type RemoteJob } from '../src/launch/shard.js';
 import { startRedis, stop, waitFor, type Redis } from './daemons.js';
-import { BIN, irnn, query, tmpDb } from './sweep-helpers.js';
+import { BIN, irnn, lastEvalStep, query, tmpDb } from './sweep-helpers.js';
 
 const TINY = ['task.seq_len=20', 'model.hidden=8', 'task.test_size=50'];
 
@@ -74,7 +74,8 @@ test.serial('a 6-job sweep with two workers puts every run in the central store 
 
 test.serial('a worker killed with SIGKILL mid-job: its job is retried by the other worker and completes once', async (t) => {
   const db = tmpDb();
-  const first = worker('kill', ['--lock-seconds', '2']);
+  const scratch = mkdtempSync(join(tmpdir(), 'irnn-redis-scratch-'));
+  const first = worker('kill', ['--lock-seconds', '2', '--scratch', scratch]);
   let second: ReturnType<typeof worker> | null = null;
   const sweep = spawn(process.execPath, [BIN, 'sweep', 'launcher=redis', `launcher.url=${redis.url}`, 'launcher.queue=kill', 'train.steps=20000', 'train.eval_every=1000', ...TINY, '--db', db], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -83,9 +84,10 @@ test.serial('a worker killed with SIGKILL mid-job: its job is retried by the oth
   const ended = new Promise<number | null>((r) => sweep.on('exit', (c) => r(c)));
   try {
     await waitFor('the first worker to start the job', () => first.log.some((l) => /job 1 of sweep 1 started/.test(l)), 120_000);
-    // let it train a while (into its shard; 20,000 steps last well beyond this on a fast machine), then kill it without warning
-    await new Promise((r) => setTimeout(r, 3000));
-    first.child.kill('SIGKILL');
+    // kill it without warning as soon as its shard holds an evaluation past step 0: mid-job however
+    // fast the machine is (a fixed wait can outlast the 20,000 steps on a quick one)
+    await waitFor('the first worker to evaluate past step 0', async () => (await lastEvalStep(scratch)) > 0, 120_000);
+    t.true(first.child.kill('SIGKILL') && first.child.exitCode === null, 'the first worker was still running its job when killed');
     second = worker('kill', ['--lock-seconds', '2']);
     // a limit that does not keep the test process alive once the sweep has ended
     const code = await Promise.race([ended, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 400_000).unref())]);

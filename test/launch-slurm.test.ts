@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { startSlurm, stop, waitFor, type Slurm } from './daemons.js';
-import { BIN, query, tmpDb } from './sweep-helpers.js';
+import { BIN, lastEvalStep, query, tmpDb } from './sweep-helpers.js';
 
 const TINY = ['task.seq_len=20', 'model.hidden=8', 'task.test_size=50'];
 
@@ -82,8 +82,8 @@ function pidWith(needle: string): number | null {
 test.serial('a task killed with SIGKILL mid-job is submitted again and its job completes once', async (t) => {
   const db = tmpDb();
   const dir = mkdtempSync(join(tmpdir(), 'irnn-slurm-sweeps-'));
-  // long enough that the kill lands mid-job on a fast, quiet machine too (a step takes about 1 ms)
-  const sweep = spawn(process.execPath, [BIN, 'sweep', 'launcher=slurm', `launcher.dir=${dir}`, 'launcher.poll=1', 'train.steps=20000', 'train.eval_every=1000', ...TINY, '--db', db], { env: slurm.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const scratch = mkdtempSync(join(tmpdir(), 'irnn-slurm-scratch-'));
+  const sweep = spawn(process.execPath, [BIN, 'sweep', 'launcher=slurm', `launcher.dir=${dir}`, `launcher.scratch=${scratch}`, 'launcher.poll=1', 'train.steps=20000', 'train.eval_every=1000', ...TINY, '--db', db], { env: slurm.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   sweep.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   sweep.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -91,8 +91,15 @@ test.serial('a task killed with SIGKILL mid-job is submitted again and its job c
   try {
     let pid: number | null = null;
     await waitFor('the array task to run', () => (pid = pidWith(join(dir, 'sweep-1-'))) !== null, 120_000);
-    await new Promise((r) => setTimeout(r, 4000));
-    process.kill(pid!, 'SIGKILL');
+    // kill as soon as the shard on scratch holds an evaluation past step 0: mid-job however fast the
+    // machine is (a fixed wait let a quick machine finish all 20,000 steps before the kill)
+    await waitFor('the task to evaluate past step 0', async () => (await lastEvalStep(scratch)) > 0, 120_000);
+    try {
+      process.kill(pid!, 'SIGKILL');
+    } catch (e) {
+      t.fail(`the task ended before the kill (${(e as Error).message}); it had evaluated step ${await lastEvalStep(scratch).catch(() => -1)}`);
+      return;
+    }
     const code = await Promise.race([ended, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 400_000).unref())]);
     t.is(code, 0, out);
     const folder = await folderOf(db, 1);

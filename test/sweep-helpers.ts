@@ -1,7 +1,7 @@
 // Helpers shared by the sweep tests (not a test file itself): the `irnn` binary as a user runs it,
 // a fresh store path, and plain SQL reads of a store.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,4 +39,22 @@ export async function query<T>(path: string, sql: string, params: Array<string |
 export async function runCheckpointDir(path: string, id: number): Promise<string> {
   const [row] = await query<{ uid: string | null }>(path, 'SELECT uid FROM runs WHERE id = ?', [id]);
   return checkpointDir(path, { id, uid: row?.uid ?? null })!;
+}
+
+/** The last step at which `valid_mse` was evaluated in any shard a worker is writing in `scratch`
+ *  or one folder below it (-1: none yet): a test kills a job once it is truly mid-job. */
+export async function lastEvalStep(scratch: string): Promise<number> {
+  let last = -1;
+  const files = (dir: string) => readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.sqlite')).map((e) => join(dir, e.name));
+  const dirs = readdirSync(scratch, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(scratch, e.name));
+  for (const f of [...files(scratch), ...dirs.flatMap(files)]) {
+    const db = await Db.openReadOnly(f);
+    try {
+      const r = await db.get<{ s: number | null }>("SELECT MAX(step) AS s FROM metrics WHERE name = 'valid_mse'");
+      last = Math.max(last, r?.s ?? -1);
+    } finally {
+      await db.close();
+    }
+  }
+  return last;
 }
