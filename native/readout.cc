@@ -224,7 +224,8 @@ double softmax_xent(const Readout& r, int threads) {
           float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
           for (int j = 0; j < kVc; ++j) sum += exp_f(z[j] - m1);
-          w.s[i0 + i] = w.s[i0 + i] * std::exp((double)w.m[i0 + i] - m1) + sum;
+          // the running sum is rescaled only when the maximum moved: after the first chunks, rarely
+          w.s[i0 + i] = (m1 == w.m[i0 + i] ? w.s[i0 + i] : w.s[i0 + i] * std::exp((double)w.m[i0 + i] - m1)) + sum;
           w.m[i0 + i] = m1;
           const int y = r.y[i0 + i] - p.j0;
           if (y >= 0 && y < p.n) zy[i0 + i] = z[y];
