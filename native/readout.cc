@@ -27,7 +27,7 @@ constexpr int kNV = 4;               // vectors per tile row
 constexpr int kMR = kAccRegs / kNV;  // rows per tile (6 with AVX-512)
 constexpr int kW = kNV * kVec;       // columns per strip (64 with AVX-512)
 constexpr int kVc = 4 * kW;          // columns per chunk
-constexpr int kR = 16 * kMR;         // rows per block of rows
+constexpr int kR = 32 * kMR;         // rows per block of rows (the weight-gradient tiles sum over them)
 
 inline int round_up(int n, int m) { return (n + m - 1) / m * m; }
 
