@@ -100,6 +100,8 @@ test.serial('a task killed with SIGKILL mid-job is submitted again and its job c
       t.fail(`the task ended before the kill (${(e as Error).message}); it had evaluated step ${await lastEvalStep(scratch).catch(() => -1)}`);
       return;
     }
+    const at = await lastEvalStep(scratch);
+    t.true(at > 0 && at < 20_000, `the kill landed mid-job (its shard's last evaluation: step ${at})`);
     const code = await Promise.race([ended, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 400_000).unref())]);
     t.is(code, 0, out);
     const folder = await folderOf(db, 1);

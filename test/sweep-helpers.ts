@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { shardFiles } from '../src/launch/remote.js';
 import { Db } from '../src/store/db.js';
 import { checkpointDir } from '../src/train/checkpoint-file.js';
 
@@ -42,12 +43,12 @@ export async function runCheckpointDir(path: string, id: number): Promise<string
 }
 
 /** The last step at which `valid_mse` was evaluated in any shard a worker is writing in `scratch`
- *  or one folder below it (-1: none yet): a test kills a job once it is truly mid-job. */
+ *  (a Redis worker's scratch) or in its `irnn-task-*` folders (a SLURM task's) (-1: none yet): a
+ *  test kills a job once it is truly mid-job. */
 export async function lastEvalStep(scratch: string): Promise<number> {
+  const tasks = readdirSync(scratch).filter((f) => f.startsWith('irnn-task-')).map((f) => join(scratch, f));
   let last = -1;
-  const files = (dir: string) => readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.sqlite')).map((e) => join(dir, e.name));
-  const dirs = readdirSync(scratch, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(scratch, e.name));
-  for (const f of [...files(scratch), ...dirs.flatMap(files)]) {
+  for (const f of [scratch, ...tasks].flatMap(shardFiles)) {
     const db = await Db.openReadOnly(f);
     try {
       const r = await db.get<{ s: number | null }>("SELECT MAX(step) AS s FROM metrics WHERE name = 'valid_mse'");
